@@ -1,0 +1,1 @@
+"""OAuth2 authorization server (client credentials), JWT access tokens and the request Principal."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, async sessions, migrations, row scopes."""

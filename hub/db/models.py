@@ -1,0 +1,12 @@
+"""Imports every table module so SQLModel.metadata is complete (Alembic and tests rely on it)."""
+
+from hub.db.tables import (
+    DemoSeed,
+    Organization,
+    OAuthClient,
+    PowerOfAttorney,
+    Recordation,
+    UsedAssertion,
+)
+
+__all__ = ["DemoSeed", "OAuthClient", "Organization", "PowerOfAttorney", "Recordation", "UsedAssertion"]

@@ -1,0 +1,121 @@
+"""The /graphql endpoint: bearer-token authentication (RFC 6750), then Strawberry.
+
+A request without a valid token never reaches GraphQL: it gets a 401 with a WWW-Authenticate
+header that says why, and no body beyond a coded error.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from hub.auth.principal import Principal
+from hub.auth.tokens import TokenRejected
+from hub.graphql.context import HubContext
+from hub.graphql.loaders import Loaders
+from hub.graphql.schema import build_schema
+from hub.runtime import Hub
+
+log = logging.getLogger("hub.graphql")
+REALM = 'Bearer realm="hub"'
+
+_HTTP_CODES = {
+    "Unsupported content type": "UNSUPPORTED_CONTENT_TYPE",
+    "Unable to parse request body as JSON": "BAD_JSON",
+    "No GraphQL query found in the request": "NO_QUERY",
+    "GraphQL only supports GET and POST requests.": "METHOD_NOT_ALLOWED",
+}
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers=headers)
+
+
+def _unauthorized(code: str, description: str | None) -> JSONResponse:
+    # RFC 6750 §3: the resource server MUST include a WWW-Authenticate header; a request that carried
+    # no credentials SHOULD NOT get an error code in it (§3.1).
+    header = REALM if description is None else f'{REALM}, error="invalid_token", error_description="{description}"'
+    return _error(401, code, description or "authentication required", {"WWW-Authenticate": header})
+
+
+class HubGraphQL(GraphQL[HubContext, None]):
+    def __init__(self, hub: Hub) -> None:
+        settings = hub.settings
+        super().__init__(
+            build_schema(settings.graphql_max_depth, settings.graphql_max_aliases),
+            graphql_ide="graphiql" if settings.demo else None,
+            multipart_uploads_enabled=True,
+        )
+        self.hub = hub
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if self._is_ide_page(request):
+            await super().__call__(scope, receive, send)
+            return
+        now = datetime.now(UTC)
+        outcome = self._authenticate(request, now)
+        if isinstance(outcome, Response):
+            log.info("graphql request rejected", extra={"event": "auth.rejected", "status": outcome.status_code})
+            await outcome(scope, receive, send)
+            return
+        scope.setdefault("state", {}).update(principal=outcome, now=now)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = _HTTP_CODES.get(exc.reason, "BAD_REQUEST")
+            log.info("graphql request malformed", extra={"event": "graphql.bad_request", "code": code})
+            response = _error(exc.status_code, code, exc.reason)
+        await response(scope, receive, send)
+
+    def _is_ide_page(self, request: Request) -> bool:
+        return (
+            self.graphql_ide is not None
+            and request.method == "GET"
+            and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    def _authenticate(self, request: Request, now: datetime) -> Principal | Response:
+        values = request.headers.getlist("authorization")
+        if len(values) > 1:
+            return _error(400, "INVALID_REQUEST", "more than one Authorization header",
+                          {"WWW-Authenticate": f'{REALM}, error="invalid_request"'})
+        if not values:
+            return _unauthorized("UNAUTHENTICATED", None)
+        scheme, _, token = values[0].partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _unauthorized("UNAUTHENTICATED", None)
+        try:
+            return self.hub.validator.validate(token.strip(), now)
+        except TokenRejected as exc:
+            return _unauthorized("INVALID_TOKEN", exc.description)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> HubContext:
+        principal: Principal = request.state.principal
+        return HubContext(
+            request=request,  # type: ignore[arg-type]
+            response=response if isinstance(response, Response) else None,
+            hub=self.hub,
+            principal=principal,
+            now=request.state.now,
+            loaders=Loaders(self.hub.sessions, principal.organization_id),
+        )
+
+    async def get_root_value(self, request: Any) -> None:
+        return None

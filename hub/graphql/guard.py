@@ -1,0 +1,66 @@
+"""Field access declared once, on the field: ``guarded(action)`` or ``public(reason)``.
+
+Every field of a domain type must carry one of the two (a test walks the schema). A guarded field
+asks the policy engine with its object's policy subject; when denied it resolves to null and the
+withholding is noted for the ``disclosure`` explanation. The decision itself lives in ``policies/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+import strawberry
+from strawberry.extensions import FieldExtension
+
+from hub.policy.facts import Subject
+
+if TYPE_CHECKING:
+    from strawberry.types import Info
+
+
+class HasSubject(Protocol):
+    subject: Subject
+
+
+class Guard(FieldExtension):
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    def _allowed(self, source: HasSubject, info: Info[Any, Any]) -> bool:
+        return bool(info.context.allowed(self.action, source.subject, field=info.field_name))
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any) -> Any:
+        if not self._allowed(source, info):
+            return None
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info[Any, Any], **kwargs: Any
+    ) -> Any:
+        if not self._allowed(source, info):
+            return None
+        return await next_(source, info, **kwargs)
+
+
+class Public(FieldExtension):
+    """Says why a field needs no field-level decision (e.g. the object's read is already decided)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info[Any, Any], **kwargs: Any
+    ) -> Any:
+        return await next_(source, info, **kwargs)
+
+
+def guarded(action: str, **kwargs: Any) -> Any:
+    return strawberry.field(extensions=[Guard(action)], **kwargs)
+
+
+def public(reason: str, **kwargs: Any) -> Any:
+    return strawberry.field(extensions=[Public(reason)], **kwargs)

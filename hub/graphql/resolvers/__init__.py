@@ -1,0 +1,1 @@
+"""Resolvers: load rows, build policy subjects, and hand thin types back."""

@@ -1,0 +1,1 @@
+"""Thin GraphQL types, one module per domain."""

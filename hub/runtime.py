@@ -1,0 +1,80 @@
+"""The running Hub: every long-lived handle (database, object store, keys, policies, schema), built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hub.auth.keys import SigningKeys, load_or_create
+from hub.auth.server import HubAuthorizationServer
+from hub.auth.tokens import AccessTokenValidator
+from hub.db import migrate
+from hub.db.session import create_engine, ping, sessionmaker
+from hub.errors import ConfigurationError
+from hub.policy.engine import PolicyEngine
+from hub.settings import Settings
+from hub.storage import ObjectStore, build_object_store
+
+POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    store: ObjectStore
+    keys: SigningKeys
+    auth_server: HubAuthorizationServer
+    validator: AccessTokenValidator
+    policy: PolicyEngine
+
+    async def check_ready(self) -> None:
+        await ping(self.engine)
+        await self.store.ping()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def check_production_settings(settings: Settings) -> None:
+    """Without --demo the Hub runs on PostgreSQL and MinIO only; say exactly what is missing."""
+    missing = []
+    if not settings.database_url:
+        missing.append("HUB_DATABASE_URL (postgresql+asyncpg://user:pass@host/db)")
+    elif not settings.database_url.startswith("postgresql"):
+        missing.append("HUB_DATABASE_URL must be a postgresql+asyncpg:// URL outside demo mode")
+    for name in ("s3_endpoint", "s3_access_key", "s3_secret_key"):
+        if not getattr(settings, name):
+            missing.append(f"HUB_{name.upper()}")
+    if missing:
+        raise ConfigurationError(
+            "hub serve needs PostgreSQL and MinIO settings (or use --demo): missing " + ", ".join(missing),
+            code="SETTINGS_MISSING",
+        )
+
+
+async def open_hub(settings: Settings, *, apply_migrations: bool = True) -> Hub:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.effective_database_url)
+    await ping(engine)
+    if apply_migrations:
+        await migrate.upgrade(engine)
+    store = build_object_store(settings)
+    await store.ensure_bucket()
+    await store.ping()
+    keys = load_or_create(settings.effective_signing_key_path)
+    policies_dir = settings.policies_dir or POLICIES_DIR
+    return Hub(
+        settings=settings,
+        engine=engine,
+        sessions=sessionmaker(engine),
+        store=store,
+        keys=keys,
+        auth_server=HubAuthorizationServer(keys, settings.issuer, settings.audience, settings.token_ttl_seconds),
+        validator=AccessTokenValidator(settings, keys),
+        policy=PolicyEngine(policies_dir),
+    )

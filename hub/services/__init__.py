@@ -1,0 +1,1 @@
+"""Business actions, each in one transaction."""

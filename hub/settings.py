@@ -1,0 +1,83 @@
+"""The Hub's one typed settings object, read from the environment (prefix ``HUB_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TrustedIssuer(BaseModel):
+    """An external identity provider (an agency's own IdP) whose access tokens the Hub accepts.
+
+    The claim mapping turns the issuer's claims into a Hub principal: the organization claim's value
+    is looked up in ``organization_map`` (external value -> Hub organization id), and the roles
+    claim is read as a list or a space-separated string.
+    """
+
+    issuer: str
+    audience: str
+    jwks: dict[str, Any] | None = None
+    jwks_path: Path | None = None
+    algorithms: list[str] = Field(default_factory=lambda: ["ES256", "RS256", "EdDSA"])
+    require_at_jwt: bool = True
+    organization_claim: str = "org"
+    roles_claim: str = "roles"
+    organization_map: dict[str, str] = Field(default_factory=dict)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_nested_delimiter="__", extra="ignore")
+
+    # Embedded default: everything lives under one data dir (SQLite + a folder object store + keys).
+    data_dir: Path = Path(".hub-data")
+    demo: bool = False
+
+    database_url: str | None = None
+    s3_endpoint: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_bucket: str = "hub"
+    s3_secure: bool = True
+    s3_region: str = "us-east-1"
+
+    issuer: str = "http://127.0.0.1:8000"
+    audience: str = "urn:cbp-hub:graphql"
+    # RFC 9068 tokens for machine clients: short-lived by design (the issue caps them at 15 minutes).
+    token_ttl_seconds: int = Field(default=600, ge=60, le=900)
+    signing_key_path: Path | None = None
+    trusted_issuers: list[TrustedIssuer] = Field(default_factory=list)
+
+    policies_dir: Path | None = None
+
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = 1_000_000
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    page_size_max: int = 100
+    log_level: str = "INFO"
+
+    @field_validator("issuer")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"
+
+    @property
+    def effective_signing_key_path(self) -> Path:
+        return self.signing_key_path or self.data_dir / "signing-key.json"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def uses_s3(self) -> bool:
+        return self.s3_endpoint is not None
