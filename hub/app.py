@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -14,8 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hub.auth import routes as oauth_routes
 from hub.errors import HubError
 from hub.graphql.endpoint import HubGraphQL
-from hub.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from hub.logs import configure as configure_logging
+from hub.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from hub.runtime import Hub, open_hub
 from hub.settings import Settings
 

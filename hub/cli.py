@@ -61,8 +61,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"hub serve: {exc.code}: {exc.message}", file=sys.stderr)
         return 2
     where = settings.effective_database_url.split("@")[-1]
-    print(f"hub: database {where}; objects {'S3 ' + str(settings.s3_endpoint) if settings.uses_s3 else settings.objects_dir}",
-          file=sys.stderr)
+    objects = f"S3 {settings.s3_endpoint}" if settings.uses_s3 else str(settings.objects_dir)
+    print(f"hub: database {where}; objects {objects}", file=sys.stderr)
     if seeded:
         print("hub: demo data seeded; `hub demo clients --json` prints the demo credentials", file=sys.stderr)
     print(f"hub: serving on http://{args.host}:{args.port}/graphql (issuer {settings.issuer})", file=sys.stderr)
@@ -135,7 +135,7 @@ def cmd_clients_create(args: argparse.Namespace) -> int:
         from hub.runtime import open_hub
         from hub.services.parties import create_client, organization_by_ref
 
-        jwks = json.loads(Path(args.jwks).read_text()) if args.jwks else None
+        jwks = json.loads(Path(args.jwks).read_text()) if args.jwks else None  # noqa: ASYNC240 (CLI start-up)
         hub = await open_hub(_settings(args))
         try:
             async with transaction(hub.sessions) as session:

@@ -15,6 +15,7 @@ from hub.db import migrate
 from hub.db.session import create_engine, ping, sessionmaker
 from hub.errors import ConfigurationError
 from hub.policy.engine import PolicyEngine
+from hub.services.parties import organizations_by_id
 from hub.settings import Settings
 from hub.storage import ObjectStore, build_object_store
 
@@ -68,13 +69,29 @@ async def open_hub(settings: Settings, *, apply_migrations: bool = True) -> Hub:
     await store.ping()
     keys = load_or_create(settings.effective_signing_key_path)
     policies_dir = settings.policies_dir or POLICIES_DIR
+    sessions = sessionmaker(engine)
     return Hub(
         settings=settings,
         engine=engine,
-        sessions=sessionmaker(engine),
+        sessions=sessions,
         store=store,
         keys=keys,
         auth_server=HubAuthorizationServer(keys, settings.issuer, settings.audience, settings.token_ttl_seconds),
-        validator=AccessTokenValidator(settings, keys),
+        validator=AccessTokenValidator(settings, keys, await _mapped_org_kinds(settings, sessions)),
         policy=PolicyEngine(policies_dir),
     )
+
+
+async def _mapped_org_kinds(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> dict[str, str]:
+    """Kinds of the organizations external issuers map to: their tokens carry no Hub kind."""
+    ids = {org_id for t in settings.trusted_issuers for org_id in t.organization_map.values()}
+    if not ids:
+        return {}
+    async with sessions() as session:
+        found = await organizations_by_id(session, ids)
+    missing = ids - found.keys()
+    if missing:
+        raise ConfigurationError(
+            f"trusted issuers map to unknown organizations: {sorted(missing)}", code="UNKNOWN_MAPPED_ORGANIZATION"
+        )
+    return {org_id: org.kind.value for org_id, org in found.items()}

@@ -9,6 +9,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from joserfc import jws
 from joserfc.errors import JoseError
 from sqlalchemy.exc import IntegrityError
@@ -56,7 +57,11 @@ async def token(request: Request) -> Response:
         form[key] = value
     headers = {k.title(): v for k, v in request.headers.items()}
     prefetched = await _prefetch(hub, headers, form)
-    oauth_request = HubOAuth2Request(hub.auth_server.token_url, headers, form)
+    try:
+        oauth_request = HubOAuth2Request(hub.auth_server.token_url, headers, form)
+    except InsecureTransportError:
+        # RFC 6749 §3.2: the token endpoint MUST use TLS; only loopback issuers may use http.
+        return _oauth_error(400, "invalid_request", "the issuer must be https (or a loopback address)")
     status, body, response_headers = hub.auth_server.issue(oauth_request, prefetched)
     if status == 200 and prefetched.new_jti:
         try:

@@ -126,11 +126,11 @@ class _Assertion(JWTBearerClientAssertion):  # type: ignore[misc]
 class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def __init__(self, keys: SigningKeys, issuer: str, audience: str, ttl: int) -> None:
         super().__init__(issuer=issuer, alg=ALGORITHM, expires_generator=lambda _c, _g: ttl)
-        self._keys = keys
+        self._key_set = KeySet.import_key_set(keys.private_jwks())  # type: ignore[arg-type]
         self._audience = audience
 
-    def get_jwks(self) -> dict[str, Any]:
-        return self._keys.private_jwks()
+    def get_jwks(self) -> KeySet:
+        return self._key_set
 
     def get_audiences(self, client: HubClient, user: object, scope: str) -> str:
         return self._audience

@@ -2,8 +2,8 @@
 
 from hub.db.tables import (
     DemoSeed,
-    Organization,
     OAuthClient,
+    Organization,
     PowerOfAttorney,
     Recordation,
     UsedAssertion,

@@ -17,8 +17,8 @@ def organizations_visible_to(principal: Principal) -> ColumnElement[bool]:
         return literal(True)
     me = principal.organization_id
     active = col(PowerOfAttorney.revoked_at).is_(None)
-    my_principals = select(PowerOfAttorney.importer_org_id).where(PowerOfAttorney.broker_org_id == me, active)
-    my_brokers = select(PowerOfAttorney.broker_org_id).where(PowerOfAttorney.importer_org_id == me, active)
+    my_principals = select(col(PowerOfAttorney.importer_org_id)).where(col(PowerOfAttorney.broker_org_id) == me, active)
+    my_brokers = select(col(PowerOfAttorney.broker_org_id)).where(col(PowerOfAttorney.importer_org_id) == me, active)
     return or_(
         col(Organization.id) == me,
         col(Organization.id).in_(my_principals),

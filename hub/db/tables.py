@@ -14,7 +14,7 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-class OrgKind(str, enum.Enum):
+class OrgKind(enum.StrEnum):
     CBP = "CBP"
     IMPORTER = "IMPORTER"
     BROKER = "BROKER"

@@ -66,7 +66,7 @@ class HubGraphQL(GraphQL[HubContext, None]):
             return
         request = Request(scope, receive)
         if self._is_ide_page(request):
-            await super().__call__(scope, receive, send)
+            await (await self.render_graphql_ide(request))(scope, receive, send)
             return
         now = datetime.now(UTC)
         outcome = self._authenticate(request, now)

@@ -8,7 +8,7 @@ withholding is noted for the ``disclosure`` explanation. The decision itself liv
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import strawberry
 from strawberry.extensions import FieldExtension
@@ -58,9 +58,24 @@ class Public(FieldExtension):
         return await next_(source, info, **kwargs)
 
 
-def guarded(action: str, **kwargs: Any) -> Any:
-    return strawberry.field(extensions=[Guard(action)], **kwargs)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def public(reason: str, **kwargs: Any) -> Any:
+def guarded(action: str, **kwargs: Any) -> Callable[[F], F]:
+    """Decorates a resolver whose value the policy action ``action`` must allow."""
+    return cast(Callable[[F], F], strawberry.field(extensions=[Guard(action)], **kwargs))
+
+
+def public(reason: str, **kwargs: Any) -> Callable[[F], F]:
+    """Decorates a resolver shown whenever its object is shown, saying why."""
+    return cast(Callable[[F], F], strawberry.field(extensions=[Public(reason)], **kwargs))
+
+
+def root(description: str) -> Callable[[F], F]:
+    """A Query/Mutation root field: what it returns is scoped by row scopes and its types' guards."""
+    return cast(Callable[[F], F], strawberry.field(description=description))
+
+
+def public_value(reason: str, **kwargs: Any) -> Any:
+    """The same for a plain attribute field (``name: str = public_value("...")``)."""
     return strawberry.field(extensions=[Public(reason)], **kwargs)

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from hub.graphql.context import HubContext
+from hub.graphql.guard import root
 from hub.graphql.relay import Connection, Node, from_global_id
 from hub.graphql.resolvers import parties
 from hub.graphql.types.parties import OrganizationType, Viewer
@@ -18,20 +19,20 @@ NODE_RESOLVERS = {"Organization": parties.organization_by_id}
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The calling client and its organization.")
+    @root("The calling client and its organization.")
     def viewer(self, info: Info[HubContext, Any]) -> Viewer:
         p = info.context.principal
         return Viewer(client_id=p.client_id, roles=sorted(p.roles), organization_id=p.organization_id)
 
-    @strawberry.field(description="Any object by its global id; null when absent or not visible.")
-    async def node(self, info: Info[HubContext, Any], id: strawberry.ID) -> Node | None:  # noqa: A002
+    @root("Any object by its global id; null when absent or not visible.")
+    async def node(self, info: Info[HubContext, Any], id: strawberry.ID) -> Node | None:
         type_name, pk = from_global_id(str(id))
         resolver = NODE_RESOLVERS.get(type_name)
         if resolver is None:
             return None
         return await resolver(info, pk)
 
-    @strawberry.field(description="Organizations the viewer may see, by name (keyset pagination).")
+    @root("Organizations the viewer may see, by name (keyset pagination).")
     async def organizations(
         self, info: Info[HubContext, Any], first: int | None = None, after: str | None = None
     ) -> Connection[OrganizationType]:

@@ -15,12 +15,13 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30) -> strawberry.Schem
         query=Query,
         types=[OrganizationType],
         extensions=[
-            # Parsing and validating cost ~2 ms of a small query (DESIGN.md): cache both.
-            ParserCache(maxsize=1024),
-            ValidationCache(maxsize=1024),
-            QueryDepthLimiter(max_depth=max_depth),
-            MaxAliasesLimiter(max_alias_count=max_aliases),
-            CodedErrors(),
+            # Parsing and validating cost ~2 ms of a small query (DESIGN.md): cache both. Factories,
+            # so each request gets fresh extension state; the caches themselves are module-level.
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            CodedErrors,
         ],
     )
 

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from hub.db.tables import Organization as OrganizationRow
-from hub.graphql.guard import guarded, public
+from hub.graphql.guard import guarded, public, public_value
 from hub.graphql.relay import Node, to_global_id
 from hub.policy.facts import Subject
 
@@ -28,12 +28,9 @@ class OrganizationKind(enum.Enum):
 
 @strawberry.type(name="Organization")
 class OrganizationType(Node):
+    id: strawberry.ID = public_value(_SHOWN_WITH_ORG)
     row: strawberry.Private[OrganizationRow]
     subject: strawberry.Private[Subject]
-
-    @public(_SHOWN_WITH_ORG)
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Organization", self.row.id))
 
     @public(_SHOWN_WITH_ORG)
     def name(self) -> str:
@@ -69,13 +66,13 @@ class OrganizationType(Node):
 
 
 def organization_type(row: OrganizationRow, subject: Subject) -> OrganizationType:
-    return OrganizationType(row=row, subject=subject)
+    return OrganizationType(id=strawberry.ID(to_global_id("Organization", row.id)), row=row, subject=subject)
 
 
 @strawberry.type
 class Viewer:
-    client_id: str = public("the caller's own credentials")
-    roles: list[str] = public("the caller's own credentials")
+    client_id: str = public_value("the caller's own credentials")
+    roles: list[str] = public_value("the caller's own credentials")
     organization_id: strawberry.Private[str]
 
     @public("the caller's own organization (R-ORG-02)")
