@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hub.audit.cli import add_audit_commands
 from hub.errors import HubError
 from hub.settings import Settings
 
@@ -244,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     pc = policies.add_parser("check", help="validate policies against the schema and run every case")
     pc.add_argument("--dir", default=None)
     pc.set_defaults(func=cmd_policies_check)
+
+    add_audit_commands(sub)
     return parser
 
 
