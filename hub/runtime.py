@@ -61,6 +61,15 @@ def check_production_settings(settings: Settings) -> None:
 async def open_hub(settings: Settings, *, apply_migrations: bool = True) -> Hub:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.effective_database_url)
+    try:
+        return await _open(settings, engine, apply_migrations)
+    except BaseException:
+        # A Hub that cannot start leaves no pooled connection behind.
+        await engine.dispose()
+        raise
+
+
+async def _open(settings: Settings, engine: AsyncEngine, apply_migrations: bool) -> Hub:
     await ping(engine)
     if apply_migrations:
         await migrate.upgrade(engine)
@@ -68,7 +77,6 @@ async def open_hub(settings: Settings, *, apply_migrations: bool = True) -> Hub:
     await store.ensure_bucket()
     await store.ping()
     keys = load_or_create(settings.effective_signing_key_path)
-    policies_dir = settings.policies_dir or POLICIES_DIR
     sessions = sessionmaker(engine)
     return Hub(
         settings=settings,
@@ -78,7 +86,7 @@ async def open_hub(settings: Settings, *, apply_migrations: bool = True) -> Hub:
         keys=keys,
         auth_server=HubAuthorizationServer(keys, settings.issuer, settings.audience, settings.token_ttl_seconds),
         validator=AccessTokenValidator(settings, keys, await _mapped_org_kinds(settings, sessions)),
-        policy=PolicyEngine(policies_dir),
+        policy=PolicyEngine(settings.policies_dir or POLICIES_DIR),
     )
 
 

@@ -56,6 +56,9 @@ async def token(request: Request) -> Response:
             return _oauth_error(400, "invalid_request", f"parameter {key!r} repeated")
         form[key] = value
     headers = {k.title(): v for k, v in request.headers.items()}
+    if headers.get("Authorization", "").lower().startswith("basic") and _basic_client_id(headers) is None:
+        # RFC 6749 §5.2: failed client authentication via Authorization is 401 invalid_client.
+        return _oauth_error(401, "invalid_client", "malformed Basic credentials")
     prefetched = await _prefetch(hub, headers, form)
     try:
         oauth_request = HubOAuth2Request(hub.auth_server.token_url, headers, form)
@@ -111,7 +114,9 @@ def _basic_client_id(headers: dict[str, str]) -> str | None:
         decoded = base64.b64decode(auth[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    client_id, _, _ = decoded.partition(":")
+    client_id, colon, _ = decoded.partition(":")
+    if not colon:
+        return None
     # RFC 6749 §2.3.1: the client id is form-urlencoded before it is put in the Basic header.
     return unquote(client_id) or None
 

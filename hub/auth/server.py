@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError, OAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
@@ -25,6 +25,7 @@ from hub.auth.secrets import verify_secret
 from hub.db.tables import OAuthClient
 
 PRIVATE_KEY_JWT = "private_key_jwt"
+MAX_JTI_LENGTH = 200  # the used_client_assertions.jti column
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", PRIVATE_KEY_JWT)
 
 
@@ -113,14 +114,18 @@ class _Assertion(JWTBearerClientAssertion):  # type: ignore[misc]
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         # RFC 7523 §3 (7): the authorization server MAY ensure JWTs are not replayed by keeping jti values.
         state = _prefetched.get()
-        key = (str(claims["sub"]), str(jti))
+        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
+            raise InvalidClientError(description=f"jti must be a string of 1 to {MAX_JTI_LENGTH} characters")
+        key = (str(claims["sub"]), jti)
         if key in state.seen_jtis:
             return False
         state.new_jti.append((key[0], key[1], int(claims["exp"])))
         return True
 
     def resolve_client_public_key(self, client: HubClient) -> KeySet:
-        return KeySet.import_key_set(client.row.jwks or {"keys": []})  # type: ignore[arg-type]
+        if not client.row.jwks:
+            raise InvalidClientError(description="the client has no registered keys")
+        return KeySet.import_key_set(client.row.jwks)  # type: ignore[arg-type]
 
 
 class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
@@ -182,5 +187,12 @@ class HubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         return status, dict(body), list(headers)
 
 
+# Assertions are kept until they expire; an absurd exp is clamped rather than overflowing.
+_MAX_KEEP = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def jti_expiry(exp: int) -> datetime:
-    return datetime.fromtimestamp(exp, UTC)
+    try:
+        return min(datetime.fromtimestamp(exp, UTC), _MAX_KEEP)
+    except (OverflowError, ValueError, OSError):
+        return _MAX_KEEP

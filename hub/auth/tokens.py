@@ -74,8 +74,9 @@ class AccessTokenValidator:
         alg = header.get("alg")
         # RFC 8725 §3.1: libraries MUST let the caller specify allowed algorithms; "none" and HMAC
         # with a public key are the classic confusions, so only asymmetric algorithms pass.
-        if alg not in _ASYMMETRIC:
-            raise TokenRejected(f"algorithm {alg!r} is not accepted")
+        # (Descriptions never echo token content: they go into a response header.)
+        if not isinstance(alg, str) or alg not in _ASYMMETRIC:
+            raise TokenRejected("algorithm not accepted")
         if _EMBEDDED_KEY_HEADERS & header.keys():
             raise TokenRejected("tokens must not carry their own key (jwk/jku/x5u/x5c)")
         # RFC 7515 §4.1.11: if any listed extension is not understood, the JWS MUST be rejected.
@@ -91,10 +92,11 @@ class AccessTokenValidator:
         if issuer is None:
             raise TokenRejected("untrusted issuer")
         if alg not in issuer.algorithms:
-            raise TokenRejected(f"algorithm {alg!r} is not accepted for this issuer")
+            raise TokenRejected("algorithm not accepted for this issuer")
         # RFC 9068 §4: resource servers MUST verify that the typ header is "at+jwt"
         # (or "application/at+jwt"), so an ID token cannot be replayed as an access token.
-        if issuer.require_at_jwt and str(header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
+        typ = header.get("typ")
+        if issuer.require_at_jwt and (not isinstance(typ, str) or typ.lower() not in ("at+jwt", "application/at+jwt")):
             raise TokenRejected("not an access token (typ must be at+jwt)")
         try:
             decoded = jwt.decode(token, issuer.keys, algorithms=list(issuer.algorithms))
@@ -114,6 +116,8 @@ class AccessTokenValidator:
             registry.validate(claims)
         except JoseError as exc:
             raise TokenRejected(_claim_error(exc)) from exc
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise TokenRejected("invalid claims") from exc
         return self._principal(issuer, claims)
 
     def _principal(self, issuer: _Issuer, claims: dict[str, Any]) -> Principal:
@@ -129,15 +133,23 @@ class AccessTokenValidator:
         roles = claims.get(issuer.roles_claim, [])
         if isinstance(roles, str):
             roles = roles.split()
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise TokenRejected("roles claim must be a list of strings or a space-separated string")
         client_id = claims.get("client_id") or claims.get("sub") or ""
+        if not isinstance(client_id, str):
+            raise TokenRejected("client_id claim must be a string")
+        try:
+            expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        except (TypeError, ValueError, OverflowError, OSError) as exc:
+            raise TokenRejected("invalid exp claim") from exc
         return Principal(
-            client_id=str(client_id),
+            client_id=client_id,
             organization_id=org_id,
             org_kind=kind,
-            roles=frozenset(str(r) for r in roles),
+            roles=frozenset(roles),
             issuer=issuer.issuer,
             token_id=str(claims.get("jti", "")),
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            expires_at=expires_at,
         )
 
 
