@@ -6,12 +6,14 @@ import base64
 import binascii
 import json
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from joserfc import jws
 from joserfc.errors import JoseError
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from starlette.requests import Request
@@ -69,6 +71,8 @@ async def token(request: Request) -> Response:
     if status == 200 and prefetched.new_jti:
         try:
             async with transaction(hub.sessions) as session:
+                # Expired assertions can never be replayed (exp is checked first): forget them.
+                await session.exec(delete(UsedAssertion).where(col(UsedAssertion.expires_at) < datetime.now(UTC)))
                 for client_id, jti, exp in prefetched.new_jti:
                     session.add(UsedAssertion(client_id=client_id, jti=jti, expires_at=jti_expiry(exp)))
         except IntegrityError:

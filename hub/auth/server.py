@@ -8,6 +8,7 @@ then stored under a primary key, which closes the race between two concurrent re
 from __future__ import annotations
 
 import contextvars
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from hub.db.tables import OAuthClient
 
 PRIVATE_KEY_JWT = "private_key_jwt"
 MAX_JTI_LENGTH = 200  # the used_client_assertions.jti column
+MAX_ASSERTION_LIFETIME = 3600
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", PRIVATE_KEY_JWT)
 
 
@@ -116,6 +118,10 @@ class _Assertion(JWTBearerClientAssertion):  # type: ignore[misc]
         state = _prefetched.get()
         if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
             raise InvalidClientError(description=f"jti must be a string of 1 to {MAX_JTI_LENGTH} characters")
+        if int(claims["exp"]) - int(time.time()) > MAX_ASSERTION_LIFETIME:
+            # Replay protection keeps every jti until its assertion expires: long-lived assertions would
+            # make that store grow without bound, so they are refused.
+            raise InvalidClientError(description="client assertions may live at most 1 hour")
         key = (str(claims["sub"]), jti)
         if key in state.seen_jtis:
             return False

@@ -61,7 +61,7 @@ class AccessTokenValidator:
         )
         self._issuers = {own.issuer: own}
         for trusted in settings.trusted_issuers:
-            self._issuers[trusted.issuer.rstrip("/")] = _external(trusted)
+            self._issuers[trusted.issuer] = _external(trusted)
         # Kinds of the organizations external issuers map to (external tokens do not carry Hub kinds).
         self.org_kinds = org_kinds or {}
 
@@ -88,7 +88,8 @@ class AccessTokenValidator:
             raise TokenRejected("malformed token") from exc
         if not isinstance(unverified, dict):
             raise TokenRejected("malformed token")
-        issuer = self._issuers.get(str(unverified.get("iss", "")).rstrip("/"))
+        # RFC 9068 §4: iss MUST exactly match the issuer identifier (no normalization).
+        issuer = self._issuers.get(str(unverified.get("iss", "")))
         if issuer is None:
             raise TokenRejected("untrusted issuer")
         if alg not in issuer.algorithms:
@@ -160,7 +161,7 @@ def _external(trusted: TrustedIssuer) -> _Issuer:
     if data is None:
         raise ValueError(f"trusted issuer {trusted.issuer} has no JWKS")
     return _Issuer(
-        issuer=trusted.issuer.rstrip("/"),
+        issuer=trusted.issuer,
         audience=trusted.audience,
         keys=KeySet.import_key_set(data),  # type: ignore[arg-type]
         algorithms=frozenset(trusted.algorithms) & _ASYMMETRIC,
