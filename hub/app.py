@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hub import file_routes
 from hub.auth import routes as oauth_routes
 from hub.errors import HubError
 from hub.graphql.endpoint import HubGraphQL
@@ -58,6 +59,7 @@ def create_app(hub: Hub) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *oauth_routes.routes,
+            *file_routes.routes,
             Route("/graphql", graphql),
         ],
         middleware=[
@@ -65,7 +67,7 @@ def create_app(hub: Hub) -> Starlette:
             Middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
                        expose_headers=["X-Request-Id"], max_age=600),
-            Middleware(BodyLimitMiddleware, limit=settings.max_body_bytes),
+            Middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes),
         ],
         exception_handlers={HubError: _hub_error, Exception: _internal_error},
     )

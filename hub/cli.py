@@ -78,11 +78,15 @@ async def _prepare(settings: Settings) -> bool:
     """Migrate, make the signing key and the bucket, and seed demo data, before any worker starts."""
     from hub.runtime import open_hub
     from hub.services.demo import seed_parties
+    from hub.services.demo_ipr import seed_ipr
 
     hub = await open_hub(settings)
     try:
         if settings.demo:
-            return await seed_parties(hub.sessions, datetime.now(UTC))
+            now = datetime.now(UTC)
+            seeded = await seed_parties(hub.sessions, now)
+            await seed_ipr(hub.sessions, hub.store, hub.calendar, now, settings.expedited_value_threshold)
+            return seeded
         return False
     finally:
         await hub.close()

@@ -8,11 +8,13 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hub.auth.file_urls import FileUrlSigner
 from hub.auth.keys import SigningKeys, load_or_create
 from hub.auth.server import HubAuthorizationServer
 from hub.auth.tokens import AccessTokenValidator
 from hub.db import migrate
 from hub.db.session import create_engine, ping, sessionmaker
+from hub.domain.calendar import BusinessCalendar
 from hub.errors import ConfigurationError
 from hub.policy.engine import PolicyEngine
 from hub.services.parties import organizations_by_id
@@ -32,6 +34,8 @@ class Hub:
     auth_server: HubAuthorizationServer
     validator: AccessTokenValidator
     policy: PolicyEngine
+    calendar: BusinessCalendar
+    file_urls: FileUrlSigner
 
     async def check_ready(self) -> None:
         await ping(self.engine)
@@ -87,6 +91,8 @@ async def _open(settings: Settings, engine: AsyncEngine, apply_migrations: bool)
         auth_server=HubAuthorizationServer(keys, settings.issuer, settings.audience, settings.token_ttl_seconds),
         validator=AccessTokenValidator(settings, keys, await _mapped_org_kinds(settings, sessions)),
         policy=PolicyEngine(settings.policies_dir or POLICIES_DIR),
+        calendar=BusinessCalendar(),
+        file_urls=FileUrlSigner(keys, settings.issuer),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,12 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 1_000_000
+    # Photos and documents come as GraphQL multipart requests, which get their own, larger limit.
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_image_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 50_000_000
+    # Small parcels take the expedited seizure track at or below this declared value (GAO-20-692: $2,500).
+    expedited_value_threshold: Decimal = Decimal("2500")
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
     page_size_max: int = 100

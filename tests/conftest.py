@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from hub.app import create_app
 from hub.runtime import Hub, open_hub
 from hub.services.demo import demo_clients, seed_parties
+from hub.services.demo_ipr import seed_ipr
 from hub.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -129,7 +130,9 @@ class HubHarness:
 
 async def open_harness(data_dir: Path, database_url: str | None, backend: str) -> AsyncIterator[HubHarness]:
     hub = await open_hub(make_settings(data_dir, database_url))
-    await seed_parties(hub.sessions, datetime.now(UTC))
+    now = datetime.now(UTC)
+    await seed_parties(hub.sessions, now)
+    await seed_ipr(hub.sessions, hub.store, hub.calendar, now, hub.settings.expedited_value_threshold)
     async with hub.sessions() as session:
         demo = {c["client_id"]: c for c in await demo_clients(session)}
     transport = httpx.ASGITransport(app=create_app(hub))

@@ -1,6 +1,17 @@
 """Imports every table module so SQLModel.metadata is complete (Alembic and tests rely on it)."""
 
 from hub.db.audit_tables import DisclosureEntry
+from hub.db.ipr_tables import (
+    AuthenticationRequest,
+    Detention,
+    DetentionEvent,
+    DetentionImage,
+    DetentionRecordation,
+    ImporterResponse,
+    OwnerAcknowledgement,
+    PhotoGuide,
+    SampleRequest,
+)
 from hub.db.tables import (
     DemoSeed,
     OAuthClient,
@@ -11,11 +22,20 @@ from hub.db.tables import (
 )
 
 __all__ = [
+    "AuthenticationRequest",
     "DemoSeed",
+    "Detention",
+    "DetentionEvent",
+    "DetentionImage",
+    "DetentionRecordation",
     "DisclosureEntry",
+    "ImporterResponse",
     "OAuthClient",
     "Organization",
+    "OwnerAcknowledgement",
+    "PhotoGuide",
     "PowerOfAttorney",
     "Recordation",
+    "SampleRequest",
     "UsedAssertion",
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -23,12 +23,34 @@ class OrgKind(enum.StrEnum):
     PGA = "PGA"
 
 
-def _utc() -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=False)
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend: SQLite keeps no zone, so values come back naive there.
+
+    Writing a naive datetime is refused: a time without a zone is a bug, not a value.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the Hub stores aware UTC times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _utc_nullable() -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=True)
+def utc_column() -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=False)
+
+
+def utc_column_nullable() -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=True)
 
 
 class Organization(SQLModel, table=True):
@@ -52,7 +74,7 @@ class Organization(SQLModel, table=True):
     surety_code: str | None = Field(default=None, max_length=3)
     agency_code: str | None = Field(default=None, max_length=8)
     port_code: str | None = Field(default=None, max_length=4, description="CBP port offices only")
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class PowerOfAttorney(SQLModel, table=True):
@@ -65,7 +87,7 @@ class PowerOfAttorney(SQLModel, table=True):
     broker_org_id: str = Field(foreign_key="organizations.id", max_length=32)
     importer_org_id: str = Field(foreign_key="organizations.id", max_length=32, index=True)
     granted_on: date
-    revoked_at: datetime | None = Field(default=None, sa_column=_utc_nullable())
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column_nullable())
 
 
 class OAuthClient(SQLModel, table=True):
@@ -79,8 +101,8 @@ class OAuthClient(SQLModel, table=True):
     secret_hash: str | None = Field(default=None, max_length=300)
     auth_methods: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     jwks: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    created_at: datetime = Field(sa_column=_utc())
-    revoked_at: datetime | None = Field(default=None, sa_column=_utc_nullable())
+    created_at: datetime = Field(sa_column=utc_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column_nullable())
 
 
 class UsedAssertion(SQLModel, table=True):
@@ -90,7 +112,7 @@ class UsedAssertion(SQLModel, table=True):
 
     client_id: str = Field(primary_key=True, max_length=64)
     jti: str = Field(primary_key=True, max_length=200)
-    expires_at: datetime = Field(sa_column=_utc())
+    expires_at: datetime = Field(sa_column=utc_column())
 
 
 class Recordation(SQLModel, table=True):
@@ -115,5 +137,5 @@ class DemoSeed(SQLModel, table=True):
     __tablename__ = "demo_seeds"
 
     name: str = Field(primary_key=True, max_length=64)
-    seeded_at: datetime = Field(sa_column=_utc())
+    seeded_at: datetime = Field(sa_column=utc_column())
     clients_json: str = Field(description="the demo clients with their secrets (demo data only)")

@@ -13,20 +13,21 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from hub.audit.log import record
+from hub.auth.bearer import authenticate, coded_error
 from hub.auth.principal import Principal
-from hub.auth.tokens import TokenRejected
+from hub.db.session import transaction
 from hub.graphql.context import HubContext
 from hub.graphql.loaders import Loaders
 from hub.graphql.schema import build_schema
 from hub.runtime import Hub
 
 log = logging.getLogger("hub.graphql")
-REALM = 'Bearer realm="hub"'
 
 _HTTP_CODES = {
     "Unsupported content type": "UNSUPPORTED_CONTENT_TYPE",
@@ -34,17 +35,6 @@ _HTTP_CODES = {
     "No GraphQL query found in the request": "NO_QUERY",
     "GraphQL only supports GET and POST requests.": "METHOD_NOT_ALLOWED",
 }
-
-
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers=headers)
-
-
-def _unauthorized(code: str, description: str | None) -> JSONResponse:
-    # RFC 6750 §3: the resource server MUST include a WWW-Authenticate header; a request that carried
-    # no credentials SHOULD NOT get an error code in it (§3.1).
-    header = REALM if description is None else f'{REALM}, error="invalid_token", error_description="{description}"'
-    return _error(401, code, description or "authentication required", {"WWW-Authenticate": header})
 
 
 class HubGraphQL(GraphQL[HubContext, None]):
@@ -69,9 +59,8 @@ class HubGraphQL(GraphQL[HubContext, None]):
             await (await self.render_graphql_ide(request))(scope, receive, send)
             return
         now = datetime.now(UTC)
-        outcome = self._authenticate(request, now)
+        outcome = authenticate(self.hub.validator, request, now)
         if isinstance(outcome, Response):
-            log.info("graphql request rejected", extra={"event": "auth.rejected", "status": outcome.status_code})
             await outcome(scope, receive, send)
             return
         scope.setdefault("state", {}).update(principal=outcome, now=now)
@@ -80,7 +69,13 @@ class HubGraphQL(GraphQL[HubContext, None]):
         except HTTPException as exc:
             code = _HTTP_CODES.get(exc.reason, "BAD_REQUEST")
             log.info("graphql request malformed", extra={"event": "graphql.bad_request", "code": code})
-            response = _error(exc.status_code, code, exc.reason)
+            response = coded_error(exc.status_code, code, exc.reason)
+        context: HubContext | None = getattr(request.state, "hub_context", None)
+        if context is not None and context.disclosures:
+            # Restricted data leaves only once its disclosure is in the log: if the append fails, the
+            # caller gets an error instead of the data.
+            async with transaction(self.hub.sessions) as session:
+                await record(session, context.disclosures)
         await response(scope, receive, send)
 
     def _is_ide_page(self, request: Request) -> bool:
@@ -91,24 +86,9 @@ class HubGraphQL(GraphQL[HubContext, None]):
             and "text/html" in request.headers.get("accept", "")
         )
 
-    def _authenticate(self, request: Request, now: datetime) -> Principal | Response:
-        values = request.headers.getlist("authorization")
-        if len(values) > 1:
-            return _error(400, "INVALID_REQUEST", "more than one Authorization header",
-                          {"WWW-Authenticate": f'{REALM}, error="invalid_request"'})
-        if not values:
-            return _unauthorized("UNAUTHENTICATED", None)
-        scheme, _, token = values[0].partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return _unauthorized("UNAUTHENTICATED", None)
-        try:
-            return self.hub.validator.validate(token.strip(), now)
-        except TokenRejected as exc:
-            return _unauthorized("INVALID_TOKEN", exc.description)
-
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> HubContext:
         principal: Principal = request.state.principal
-        return HubContext(
+        context = HubContext(
             request=request,  # type: ignore[arg-type]
             response=response if isinstance(response, Response) else None,
             hub=self.hub,
@@ -116,6 +96,8 @@ class HubGraphQL(GraphQL[HubContext, None]):
             now=request.state.now,
             loaders=Loaders(self.hub.sessions, principal.organization_id),
         )
+        request.state.hub_context = context
+        return context
 
     async def get_root_value(self, request: Any) -> None:
         return None

@@ -24,22 +24,39 @@ class HasSubject(Protocol):
 
 
 class Guard(FieldExtension):
-    def __init__(self, action: str) -> None:
-        self.action = action
+    """Resolves the field only if any of ``actions`` is allowed on the object's subject.
+
+    Denied: ``None`` (or ``[]`` for list fields, so a hidden list is empty, never an error). With
+    ``audit`` the allowed read is recorded in the disclosure log at the end of the request.
+    """
+
+    def __init__(self, *actions: str, audit: bool = False, empty: Any = None) -> None:
+        self.actions = actions
+        self.action = actions[0]
+        self.audit = audit
+        self.empty = empty
 
     def _allowed(self, source: HasSubject, info: Info[Any, Any]) -> bool:
-        return bool(info.context.allowed(self.action, source.subject, field=info.field_name))
+        ctx = info.context
+        for action in self.actions:
+            decision = ctx.decide(action, source.subject)
+            if decision.allowed:
+                if self.audit:
+                    ctx.disclose(source.subject, info.field_name, decision)
+                return True
+        ctx.withhold(info.field_name, self.action, source.subject)
+        return False
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any) -> Any:
         if not self._allowed(source, info):
-            return None
+            return self.empty
         return next_(source, info, **kwargs)
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info[Any, Any], **kwargs: Any
     ) -> Any:
         if not self._allowed(source, info):
-            return None
+            return self.empty
         return await next_(source, info, **kwargs)
 
 
@@ -61,9 +78,9 @@ class Public(FieldExtension):
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def guarded(action: str, **kwargs: Any) -> Callable[[F], F]:
-    """Decorates a resolver whose value the policy action ``action`` must allow."""
-    return cast(Callable[[F], F], strawberry.field(extensions=[Guard(action)], **kwargs))
+def guarded(*actions: str, audit: bool = False, empty: Any = None, **kwargs: Any) -> Callable[[F], F]:
+    """Decorates a resolver whose value one of the policy ``actions`` must allow."""
+    return cast(Callable[[F], F], strawberry.field(extensions=[Guard(*actions, audit=audit, empty=empty)], **kwargs))
 
 
 def public(reason: str, **kwargs: Any) -> Callable[[F], F]:

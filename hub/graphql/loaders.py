@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from hub.db.tables import Organization
+from hub.graphql.detention_loaders import DetentionLoaders
 from hub.policy.facts import poa_relations
 from hub.services.parties import active_poa_pairs, organizations_by_id
 
@@ -19,6 +20,7 @@ class Loaders:
         self._viewer_org_id = viewer_org_id
         self._poa: dict[str, str] | None = None
         self.organization = DataLoader[str, Organization | None](self._load_organizations)
+        self.detentions = DetentionLoaders(sessions, viewer_org_id)
 
     async def _load_organizations(self, ids: Sequence[str]) -> list[Organization | None]:
         async with self._sessions() as session:

@@ -6,14 +6,22 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 
 from hub.graphql.errors import CodedErrors
+from hub.graphql.mutations.detentions import DetentionMutations
 from hub.graphql.query import Query
+from hub.graphql.types.detentions import DetentionType
 from hub.graphql.types.parties import OrganizationType
+
+
+@strawberry.type
+class Mutation(DetentionMutations):
+    """The Mutation root: one base class per domain."""
 
 
 def build_schema(max_depth: int = 12, max_aliases: int = 30) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
-        types=[OrganizationType],
+        mutation=Mutation,
+        types=[OrganizationType, DetentionType],
         extensions=[
             # Parsing and validating cost ~2 ms of a small query (DESIGN.md): cache both. Factories,
             # so each request gets fresh extension state; the caches themselves are module-level.

@@ -26,10 +26,15 @@ def principal_facts(principal: Principal) -> PrincipalFacts:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """A row as the policy sees it: its Cedar entity type and its facts."""
+    """A row as the policy sees it: its Cedar entity type and its facts.
+
+    ``object_id`` names the row for the disclosure log; it is not part of any decision (decisions are
+    cached by type and facts alone).
+    """
 
     resource_type: str
     facts: Facts
+    object_id: str = ""
 
 
 def organization_subject(viewer_org_id: str, org: Organization, poa: Mapping[str, str]) -> Subject:
@@ -38,7 +43,7 @@ def organization_subject(viewer_org_id: str, org: Organization, poa: Mapping[str
         relation = SELF
     else:
         relation = poa.get(org.id, NONE)
-    return Subject("Organization", freeze({"relation": relation, "iorKind": org.ior_kind or "NONE"}))
+    return Subject("Organization", freeze({"relation": relation, "iorKind": org.ior_kind or "NONE"}), org.id)
 
 
 def poa_relations(viewer_org_id: str, active_pairs: list[tuple[str, str]]) -> dict[str, str]:
