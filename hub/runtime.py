@@ -13,6 +13,7 @@ from hub.auth.keys import SigningKeys, load_or_create
 from hub.auth.server import HubAuthorizationServer
 from hub.auth.tokens import AccessTokenValidator
 from hub.db import migrate
+from hub.db.org_cache import OrganizationCache
 from hub.db.session import create_engine, ping, sessionmaker
 from hub.domain.calendar import BusinessCalendar
 from hub.errors import ConfigurationError
@@ -36,6 +37,7 @@ class Hub:
     policy: PolicyEngine
     calendar: BusinessCalendar
     file_urls: FileUrlSigner
+    org_cache: OrganizationCache
 
     async def check_ready(self) -> None:
         await ping(self.engine)
@@ -93,6 +95,7 @@ async def _open(settings: Settings, engine: AsyncEngine, apply_migrations: bool)
         policy=PolicyEngine(settings.policies_dir or POLICIES_DIR),
         calendar=BusinessCalendar(),
         file_urls=FileUrlSigner(keys, settings.issuer),
+        org_cache=OrganizationCache(ttl=settings.organization_cache_seconds),
     )
 
 

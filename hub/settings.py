@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
     page_size_max: int = 100
+    organization_cache_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
 
     @field_validator("issuer")

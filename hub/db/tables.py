@@ -97,7 +97,7 @@ class OAuthClient(SQLModel, table=True):
     organization_id: str = Field(foreign_key="organizations.id", max_length=32, index=True)
     name: str = Field(max_length=200)
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # scrypt hash of the secret (hub.auth.secrets); None for clients that only use private_key_jwt.
+    # salted hash of the secret (hub.auth.secrets); None for clients that only use private_key_jwt.
     secret_hash: str | None = Field(default=None, max_length=300)
     auth_methods: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     jwks: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -79,6 +79,8 @@ class BusinessCalendar:
         self.dc_area = dc_area
         self.tz = tz
         self._closures = frozenset(r.date for r in closure_rows()) | frozenset(extra_closures)
+        # Every page of detentions asks for the same few (day, n) sums: remember them (bounded).
+        self._sums: dict[tuple[date, int], date] = {}
 
     def _is_holiday(self, d: date) -> bool:
         # R-CAL-01: EO closures are data (S-HOL-2); 5 U.S.C. 6103(a),(b) holidays come from the package.
@@ -94,13 +96,20 @@ class BusinessCalendar:
 
     def add_business_days(self, start: date | datetime, n: int) -> date:
         """The n-th business day after `start` (before it if n < 0); the start day itself never counts."""
-        day = _as_date(start, self.tz)
+        first = _as_date(start, self.tz)
+        known = self._sums.get((first, n))
+        if known is not None:
+            return known
+        day = first
         step = 1 if n >= 0 else -1
         remaining = abs(n)
         while remaining:
             day += timedelta(days=step)
             if self.is_business_day(day):
                 remaining -= 1
+        if len(self._sums) > 100_000:
+            self._sums.clear()
+        self._sums[(first, n)] = day
         return day
 
     def business_days_between(self, a: date | datetime, b: date | datetime) -> int:

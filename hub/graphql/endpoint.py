@@ -71,11 +71,12 @@ class HubGraphQL(GraphQL[HubContext, None]):
             log.info("graphql request malformed", extra={"event": "graphql.bad_request", "code": code})
             response = coded_error(exc.status_code, code, exc.reason)
         context: HubContext | None = getattr(request.state, "hub_context", None)
-        if context is not None and context.disclosures:
+        disclosures = context.disclosures() if context is not None else []
+        if disclosures:
             # Restricted data leaves only once its disclosure is in the log: if the append fails, the
             # caller gets an error instead of the data.
             async with transaction(self.hub.sessions) as session:
-                await record(session, context.disclosures)
+                await record(session, disclosures)
         await response(scope, receive, send)
 
     def _is_ide_page(self, request: Request) -> bool:
@@ -94,7 +95,7 @@ class HubGraphQL(GraphQL[HubContext, None]):
             hub=self.hub,
             principal=principal,
             now=request.state.now,
-            loaders=Loaders(self.hub.sessions, principal.organization_id),
+            loaders=Loaders(self.hub.sessions, principal.organization_id, self.hub.org_cache),
         )
         request.state.hub_context = context
         return context

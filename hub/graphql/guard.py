@@ -44,7 +44,6 @@ class Guard(FieldExtension):
                 if self.audit:
                     ctx.disclose(source.subject, info.field_name, decision)
                 return True
-        ctx.withhold(info.field_name, self.action, source.subject)
         return False
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any) -> Any:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from hub.db.org_cache import OrganizationCache
 from hub.db.tables import Organization
 from hub.graphql.detention_loaders import DetentionLoaders
 from hub.policy.facts import poa_relations
@@ -15,16 +16,24 @@ from hub.services.parties import active_poa_pairs, organizations_by_id
 
 
 class Loaders:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], viewer_org_id: str) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], viewer_org_id: str, orgs: OrganizationCache | None = None
+    ) -> None:
         self._sessions = sessions
+        self._orgs = orgs or OrganizationCache(ttl=0)
         self._viewer_org_id = viewer_org_id
         self._poa: dict[str, str] | None = None
         self.organization = DataLoader[str, Organization | None](self._load_organizations)
         self.detentions = DetentionLoaders(sessions, viewer_org_id)
 
     async def _load_organizations(self, ids: Sequence[str]) -> list[Organization | None]:
-        async with self._sessions() as session:
-            found = await organizations_by_id(session, set(ids))
+        found = self._orgs.get_many(ids)
+        missing = set(ids) - found.keys()
+        if missing:
+            async with self._sessions() as session:
+                loaded = await organizations_by_id(session, missing)
+            self._orgs.put_many(loaded.values())
+            found.update(loaded)
         return [found.get(i) for i in ids]
 
     async def poa_relations(self) -> dict[str, str]:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 
 from hub.graphql.errors import CodedErrors
 from hub.graphql.mutations.detentions import DetentionMutations
@@ -18,6 +24,10 @@ class Mutation(DetentionMutations):
 
 
 def build_schema(max_depth: int = 12, max_aliases: int = 30) -> strawberry.Schema:
+    # The limit rules are built once: the validation cache is keyed by the rule classes, and a limiter
+    # constructed per request would make a new class each time, so the cache would never hit.
+    limits = [*QueryDepthLimiter(max_depth=max_depth).validation_rules,
+              *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -27,8 +37,7 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30) -> strawberry.Schem
             # so each request gets fresh extension state; the caches themselves are module-level.
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: AddValidationRules(limits),
             CodedErrors,
         ],
     )

@@ -132,7 +132,6 @@ async def create_client(
     *,
     name: str | None = None,
     client_id: str | None = None,
-    secret: str | None = None,
     jwks: dict[str, Any] | None = None,
 ) -> IssuedClient:
     unknown = sorted(set(roles) - ROLES)
@@ -143,7 +142,8 @@ async def create_client(
     if jwks is not None and not isinstance(jwks.get("keys"), list):
         raise InvalidInput("jwks must be a JSON Web Key Set", code="INVALID_JWKS")
     methods = [PRIVATE_KEY_JWT] if jwks is not None else list(AUTH_METHODS[:2])
-    secret = None if jwks is not None else (secret or generate_secret())
+    # Always generated here (256 random bits): hub.auth.secrets relies on it to hash with plain SHA-256.
+    secret = None if jwks is not None else generate_secret()
     client = OAuthClient(
         client_id=client_id or f"{org.slug}-{secrets.token_hex(4)}",
         organization_id=org.id,

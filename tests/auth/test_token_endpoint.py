@@ -148,13 +148,13 @@ async def test_each_token_has_its_own_jti(sqlite_harness: HubHarness) -> None:
 
 
 async def test_created_client_stores_only_a_hash_and_its_secret_works(harness: HubHarness) -> None:
-    # The `hub clients create` path: create_client shows the secret once and stores its scrypt hash.
+    # The `hub clients create` path: create_client shows the secret once and stores only its salted hash.
     client_id, secret = await _new_client(harness)
     assert secret is not None
     async with harness.hub.sessions() as session:
         row = await session.get(OAuthClient, client_id)
     assert row is not None and row.secret_hash is not None
-    assert row.secret_hash.startswith("scrypt$")
+    assert row.secret_hash.startswith("sha256$")
     assert secret not in row.secret_hash
     assert verify_secret(secret, row.secret_hash) and not verify_secret(secret + "x", row.secret_hash)
     assert sorted(row.auth_methods) == ["client_secret_basic", "client_secret_post"]

@@ -192,13 +192,20 @@ async def access_log_of(info: Ctx, view: DetentionView, first: int) -> list[Acce
             for e in entries]
 
 
-def overdue_of(info: Ctx, view: DetentionView) -> list[OverdueItem]:
-    late = domain.overdue(view.events, view.clocks, info.context.now, le_hold=view.row.le_hold)
-    return [OverdueItem(kind=o.kind, due_at=o.due_at, rule_id=o.rule_id) for o in late]
+async def _late(ctx: HubContext, view: DetentionView) -> list[domain.Overdue]:
+    requests = await ctx.loaders.detentions.authentication.load(view.row.id)
+    open_requests = [domain.authentication_turnaround(r.requested_at, None).due_at
+                     for r in requests if r.determined_at is None]
+    return domain.overdue(view.events, view.clocks, ctx.now, le_hold=view.row.le_hold,
+                          authentication_due=open_requests)
+
+
+async def overdue_of(info: Ctx, view: DetentionView) -> list[OverdueItem]:
+    return [OverdueItem(kind=o.kind, due_at=o.due_at, rule_id=o.rule_id) for o in await _late(info.context, view)]
 
 
 async def overdue_detentions(info: Ctx, first: int | None) -> list[DetentionType]:
-    """Open cases with a missed deadline at ``now`` (CBP). Closed cases cannot become overdue."""
+    """Open cases with a missed deadline at ``now`` (CBP). Released cases cannot become overdue."""
     ctx = info.context
     size = check_first(first, ctx.hub.settings.page_size_max)
     query = (select(Detention).where(detentions_visible_to(ctx.principal, ctx.now),
@@ -206,10 +213,12 @@ async def overdue_detentions(info: Ctx, first: int | None) -> list[DetentionType
              .order_by(col(Detention.presented_at), col(Detention.id)))
     async with ctx.hub.sessions() as session:
         rows = list((await session.exec(query)).all())
+    views = [v for v in await build_views(ctx, rows) if ctx.allowed("ReadOverdue", v.subject)]
+    # One query for every case's authentication requests, then the pure overdue check per case.
+    await ctx.loaders.detentions.authentication.load_many([v.row.id for v in views])
     found = []
-    for view in await build_views(ctx, rows):
-        if ctx.allowed("ReadOverdue", view.subject) and domain.overdue(
-                view.events, view.clocks, ctx.now, le_hold=view.row.le_hold):
+    for view in views:
+        if await _late(ctx, view):
             found.append(detention_type(view))
             if len(found) == size:
                 break

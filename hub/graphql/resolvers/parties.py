@@ -20,7 +20,9 @@ async def organization_by_id(info: Info[HubContext, Any], org_id: str) -> Organi
     row = await ctx.loaders.organization.load(org_id)
     if row is None:
         return None
-    subject = organization_subject(ctx.principal.organization_id, row, await ctx.loaders.poa_relations())
+    me = ctx.principal.organization_id
+    # One's own organization needs no power-of-attorney lookup: the relation is SELF.
+    subject = organization_subject(me, row, {} if row.id == me else await ctx.loaders.poa_relations())
     # Not found and not allowed look the same: an id reveals nothing about parties one may not see.
     if not ctx.decide("ReadOrganization", subject).allowed:
         return None

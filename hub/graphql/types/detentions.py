@@ -249,10 +249,10 @@ class DetentionType(Node):
         return await access_log_of(info, self.view, first)
 
     @guarded("ReadOverdue", empty=[], description="Deadlines CBP has missed on this case at the request's now.")
-    def overdue(self, info: Info[Any, None]) -> list[OverdueItem]:
+    async def overdue(self, info: Info[Any, None]) -> list[OverdueItem]:
         from hub.graphql.resolvers.detentions import overdue_of
 
-        return overdue_of(info, self.view)
+        return await overdue_of(info, self.view)
 
 
 def detention_type(view: DetentionView) -> DetentionType:
