@@ -1,6 +1,7 @@
 """Imports every table module so SQLModel.metadata is complete (Alembic and tests rely on it)."""
 
 from hub.db.audit_tables import DisclosureEntry
+from hub.db.event_tables import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from hub.db.ipr_tables import (
     AuthenticationRequest,
     Detention,
@@ -32,10 +33,13 @@ __all__ = [
     "ImporterResponse",
     "OAuthClient",
     "Organization",
+    "OutboxEvent",
     "OwnerAcknowledgement",
     "PhotoGuide",
     "PowerOfAttorney",
     "Recordation",
     "SampleRequest",
     "UsedAssertion",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

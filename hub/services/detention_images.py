@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.db.ipr_tables import Detention, DetentionEvent, DetentionImage
 from hub.errors import InvalidInput
+from hub.events.outbox import DETENTION_STEP_EVENTS, emit
 from hub.images import ImageVariant, Region, process_upload
 from hub.images.keys import parse_object_key
 from hub.storage import ObjectStore
@@ -43,7 +44,7 @@ async def add_image(
     session.add(row)
     session.add(DetentionEvent(detention_id=detention.id, type="IMAGE_ADDED", at=now, recorded_at=now,
                                client_id=client_id))
-    await session.flush()
+    await emit(session, DETENTION_STEP_EVENTS["IMAGE_ADDED"], "Detention", detention.id, now, now)
     return row
 
 

@@ -23,6 +23,7 @@ from hub.domain.calendar import BusinessCalendar
 from hub.domain.detentions import Conveyance, Events, Finding, Regime, clocks, track_for
 from hub.domain.identifiers import normalize_entry_number, validate_port_code
 from hub.errors import Conflict, InvalidInput, NotFound
+from hub.events.outbox import DETENTION_STEP_EVENTS, emit
 from hub.policy.detention_facts import events_of
 
 _CASE_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9-]{5,31}")
@@ -135,7 +136,7 @@ async def record_detention(
     session.add_all([DetentionRecordation(detention_id=row.id, recordation_number=n) for n in numbers])
     session.add(DetentionEvent(detention_id=row.id, type="PRESENTED", at=row.presented_at, recorded_at=now,
                                client_id=client_id))
-    await session.flush()
+    await emit(session, DETENTION_STEP_EVENTS["PRESENTED"], "Detention", row.id, row.presented_at, now)
     return row
 
 
@@ -168,6 +169,8 @@ async def apply_step(
     session.add(row)
     session.add(DetentionEvent(detention_id=row.id, type=event_type, at=at, recorded_at=now, client_id=client_id,
                                note=note))
+    if event_type in DETENTION_STEP_EVENTS:
+        await emit(session, DETENTION_STEP_EVENTS[event_type], "Detention", row.id, at, now)
     await session.flush()
     return row
 

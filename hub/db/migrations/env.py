@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 import hub.db.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from hub.db.session import create_engine
+from hub.db.tables import UTCDateTime
 
 target_metadata = SQLModel.metadata
+
+
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    # UTCDateTime only converts values in Python: in the database it is a plain timestamptz.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    return False
 
 
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -1,0 +1,1 @@
+"""Events: the transactional outbox, the clock scheduler, webhook delivery and subscriptions."""

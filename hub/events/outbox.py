@@ -1,0 +1,60 @@
+"""Writing events: in the caller's transaction, next to the change they report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hub.db.event_tables import OutboxEvent
+
+NOTIFY_CHANNEL = "hub_events"
+
+# Event types by the workflow step that produces them (hub/services/detentions.py).
+DETENTION_STEP_EVENTS = {
+    "PRESENTED": "detention.recorded",
+    "DETAINED": "detention.detained",
+    "NOTICE_SENT": "detention.notice_sent",
+    "LIMITED_INFO_RELEASED": "detention.limited_info_released",
+    "UNREDACTED_RELEASED": "detention.images_available",
+    "IMAGE_ADDED": "detention.images_available",
+    "IMPORTER_RESPONDED": "detention.response_received",
+    "FINDING_RECORDED": "detention.finding_recorded",
+    "SEIZED": "detention.seized",
+    "SEIZURE_NOTICE_SENT": "detention.seizure_notice_sent",
+    "RELEASED": "detention.released",
+}
+# Produced by the scheduler from the clocks (hub/events/scheduler.py).
+TIME_EVENTS = ("detention.window_lapsed", "detention.deadline_missed", "detention.deemed_excluded")
+EVENT_TYPES = tuple(sorted({*DETENTION_STEP_EVENTS.values(), *TIME_EVENTS}))
+
+
+async def emit(
+    session: AsyncSession, type_: str, object_type: str, object_id: str, occurred_at: datetime,
+    recorded_at: datetime, dedupe_key: str | None = None,
+) -> OutboxEvent:
+    event = OutboxEvent(type=type_, object_type=object_type, object_id=object_id, occurred_at=occurred_at,
+                        recorded_at=recorded_at, dedupe_key=dedupe_key)
+    session.add(event)
+    await session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered to listeners at commit, and only if the transaction commits: other Hub workers'
+        # subscriptions wake up without polling (hub/events/broker.py).
+        await session.exec(text("SELECT pg_notify(:channel, :id)").bindparams(  # type: ignore[call-overload]
+            channel=NOTIFY_CHANNEL, id=event.id))
+    return event
+
+
+async def emit_once(
+    session: AsyncSession, type_: str, object_type: str, object_id: str, occurred_at: datetime,
+    recorded_at: datetime, dedupe_key: str,
+) -> bool:
+    """A time-driven event, at most once per ``dedupe_key`` across scans and restarts."""
+    try:
+        async with session.begin_nested():
+            await emit(session, type_, object_type, object_id, occurred_at, recorded_at, dedupe_key)
+    except IntegrityError:
+        return False
+    return True
