@@ -18,6 +18,7 @@ class DisclosureChannel(enum.StrEnum):
     GRAPHQL = "GRAPHQL"
     IMAGE_FETCH = "IMAGE_FETCH"
     WEBHOOK = "WEBHOOK"
+    SUBSCRIPTION = "SUBSCRIPTION"
     EXPORT = "EXPORT"
 
 

@@ -21,7 +21,7 @@ from hub.runtime import Hub
 
 @dataclass
 class HubContext:
-    request: Request
+    request: Request | None  # None when the Hub renders a payload for a webhook or a subscription
     response: Response | None
     hub: Hub
     principal: Principal
@@ -61,13 +61,13 @@ class HubContext:
         key = (subject.resource_type, subject.object_id, decision.rule_ids, decision.policy_version)
         self._disclosed.setdefault(key, set()).add(item)
 
-    def disclosures(self) -> list[Disclosure]:
+    def disclosures(self, channel: DisclosureChannel = DisclosureChannel.GRAPHQL) -> list[Disclosure]:
         """One log entry per object and rule, naming every field of it this response carries."""
         return [
             Disclosure(
                 client_id=self.principal.client_id, organization_id=self.principal.organization_id,
                 object_type=object_type, object_id=object_id, item=",".join(sorted(items)), rule_ids=rule_ids,
-                policy_version=version, channel=DisclosureChannel.GRAPHQL, at=self.now, request_id=request_id.get(),
+                policy_version=version, channel=channel, at=self.now, request_id=request_id.get(),
             )
             for (object_type, object_id, rule_ids, version), items in self._disclosed.items()
         ]
