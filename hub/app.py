@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub import file_routes
 from hub.auth import routes as oauth_routes
 from hub.errors import HubError
+from hub.events.broker import EventBroker
+from hub.events.worker import run_worker
 from hub.graphql.endpoint import HubGraphQL
 from hub.logs import configure as configure_logging
 from hub.middleware import BodyLimitMiddleware, RequestIdMiddleware
@@ -50,10 +55,22 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
                                      "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}, 500)
 
 
+@asynccontextmanager
+async def _events_lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Subscriptions' event fan-out runs while the app serves (uvicorn runs this; app_from_env too)."""
+    broker: EventBroker = app.state.broker
+    await broker.start()
+    try:
+        yield
+    finally:
+        await broker.stop()
+
+
 def create_app(hub: Hub) -> Starlette:
     """Build the app around an open Hub (tests, and the factory below once the Hub is open)."""
     settings = hub.settings
-    graphql = HubGraphQL(hub)
+    broker = EventBroker(hub.engine, hub.sessions)
+    graphql = HubGraphQL(hub, broker)
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -61,6 +78,7 @@ def create_app(hub: Hub) -> Starlette:
             *oauth_routes.routes,
             *file_routes.routes,
             Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
@@ -70,8 +88,10 @@ def create_app(hub: Hub) -> Starlette:
             Middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes),
         ],
         exception_handlers={HubError: _hub_error, Exception: _internal_error},
+        lifespan=_events_lifespan,
     )
     app.state.hub = hub
+    app.state.broker = broker
     return app
 
 
@@ -92,6 +112,8 @@ def app_from_env() -> ASGIApp:
 
 async def _lifespan(settings: Settings, holder: dict[str, Starlette], receive: Receive, send: Send) -> None:
     hub: Hub | None = None
+    worker: asyncio.Task[None] | None = None
+    stop_worker = asyncio.Event()
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -101,8 +123,18 @@ async def _lifespan(settings: Settings, holder: dict[str, Starlette], receive: R
                 await send({"type": "lifespan.startup.failed", "message": f"{exc.code}: {exc.message}"})
                 return
             holder["app"] = create_app(hub)
+            # This lifespan replaces the app's own (_events_lifespan), so it starts the broker itself.
+            await holder["app"].state.broker.start()
+            if settings.demo:
+                # The embedded demo delivers its webhooks in-process; production runs `hub worker`.
+                worker = asyncio.create_task(run_worker(hub, stop_worker))
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if worker is not None:
+                stop_worker.set()
+                await worker
+            if "app" in holder:
+                await holder["app"].state.broker.stop()
             if hub is not None:
                 await hub.close()
             await send({"type": "lifespan.shutdown.complete"})

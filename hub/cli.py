@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from hub.audit.cli import add_audit_commands
+from hub.bonds_cli import add_export_commands
 from hub.errors import HubError
+from hub.events.cli import add_worker_commands
 from hub.settings import Settings
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "hub.graphql"
@@ -78,6 +80,7 @@ async def _prepare(settings: Settings) -> bool:
     """Migrate, make the signing key and the bucket, and seed demo data, before any worker starts."""
     from hub.runtime import open_hub
     from hub.services.demo import seed_parties
+    from hub.services.demo_bonds import seed_bonds
     from hub.services.demo_ipr import seed_ipr
 
     hub = await open_hub(settings)
@@ -86,6 +89,7 @@ async def _prepare(settings: Settings) -> bool:
             now = datetime.now(UTC)
             seeded = await seed_parties(hub.sessions, now)
             await seed_ipr(hub.sessions, hub.store, hub.calendar, now, settings.expedited_value_threshold)
+            await seed_bonds(hub.sessions, now)
             return seeded
         return False
     finally:
@@ -251,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     pc.set_defaults(func=cmd_policies_check)
 
     add_audit_commands(sub)
+    add_worker_commands(sub)
+    add_export_commands(sub)
     return parser
 
 

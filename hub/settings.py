@@ -67,10 +67,32 @@ class Settings(BaseSettings):
     organization_cache_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
 
+    # Webhooks (hub/events). Plain http and private/loopback destinations are for demo mode and tests:
+    # None means "as demo mode says", so production (demo off) gets https-only public URLs by default.
+    webhook_allow_http: bool | None = None
+    webhook_allow_private_networks: bool | None = None
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_concurrency: int = Field(default=32, ge=1, le=1000)
+    webhook_endpoint_concurrency: int = Field(default=4, ge=1, le=100)
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_retry_window_seconds: float = Field(default=24 * 3600.0, gt=0)
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    scheduler_interval_seconds: float = Field(default=30.0, gt=0)
+
     @field_validator("issuer")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def webhook_http_allowed(self) -> bool:
+        return self.demo if self.webhook_allow_http is None else self.webhook_allow_http
+
+    @property
+    def webhook_private_networks_allowed(self) -> bool:
+        return self.demo if self.webhook_allow_private_networks is None else self.webhook_allow_private_networks
 
     @property
     def effective_database_url(self) -> str:

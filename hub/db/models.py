@@ -1,6 +1,7 @@
 """Imports every table module so SQLModel.metadata is complete (Alembic and tests rely on it)."""
 
 from hub.db.audit_tables import DisclosureEntry
+from hub.db.bond_tables import Bond, BondInsufficiencyNotice, BondSecuredEntry
 from hub.db.event_tables import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from hub.db.ipr_tables import (
     AuthenticationRequest,
@@ -24,6 +25,9 @@ from hub.db.tables import (
 
 __all__ = [
     "AuthenticationRequest",
+    "Bond",
+    "BondInsufficiencyNotice",
+    "BondSecuredEntry",
     "DemoSeed",
     "Detention",
     "DetentionEvent",

@@ -10,8 +10,10 @@ from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select,
 from sqlmodel import col
 
 from hub.auth.principal import Principal
+from hub.db.bond_tables import Bond
 from hub.db.ipr_tables import Detention, DetentionRecordation
 from hub.db.tables import Organization, PowerOfAttorney, Recordation
+from hub.domain.bonds import Purpose
 
 
 def organizations_visible_to(principal: Principal) -> ColumnElement[bool]:
@@ -37,24 +39,53 @@ def _poa_principals(broker_org_id: str) -> ColumnElement[bool]:
 
 
 def detentions_visible_to(principal: Principal, now: datetime) -> ColumnElement[bool]:
-    """Mirrors ReadDetention in policies/ipr.cedar: R-IPR-CBP, R-IPR-08, R-IPR-04 with R-IPR-01/-02/-14."""
-    presented = col(Detention.presented_at) <= now
+    """Mirrors ReadDetention in policies/ipr.cedar: R-IPR-CBP, R-IPR-08, R-IPR-04 with R-IPR-01/-02/-14.
+
+    The relations, not the organization's kind, decide (as the facts in hub/policy/detention_facts.py
+    do): the importer of record, its broker holding a power of attorney, or the holder of an active
+    recordation named on the case when no law-enforcement hold applies.
+    """
     kind, me = principal.org_kind, principal.organization_id
     if kind == "CBP":
         return true()
-    if kind == "IMPORTER":
-        return and_(col(Detention.importer_org_id) == me, presented)
-    if kind == "BROKER":
-        return and_(_poa_principals(me), presented)
+    if kind in ("SURETY", "PGA"):
+        return false()  # R-IPR-14
+    today = now.date()
+    active_named = exists().where(
+        col(DetentionRecordation.detention_id) == col(Detention.id),
+        col(DetentionRecordation.recordation_number) == col(Recordation.number),
+        col(Recordation.owner_org_id) == me,
+        col(Recordation.status) == "ACTIVE",
+        col(Recordation.principal_register).is_(True),
+        or_(col(Recordation.expires_on).is_(None), col(Recordation.expires_on) >= today),
+    )
+    return and_(
+        col(Detention.presented_at) <= now,
+        or_(
+            col(Detention.importer_org_id) == me,
+            _poa_principals(me),
+            and_(active_named, col(Detention.le_hold).is_(False)),
+        ),
+    )
+
+
+def bonds_visible_to(principal: Principal) -> ColumnElement[bool]:
+    """Mirrors ReadBond in policies/bonds.cedar: R-BOND-CBP, R-BOND-01 (principal, POA broker, filer,
+    surety, co-surety), R-BOND-01-OWNER (IP owners: their own sample bonds only), R-BOND-01-PGA."""
+    kind, me = principal.org_kind, principal.organization_id
+    if kind == "CBP":
+        return true()
+    if kind == "PGA":
+        return false()
     if kind == "IP_OWNER":
-        today = now.date()
-        active_named = exists().where(
-            col(DetentionRecordation.detention_id) == col(Detention.id),
-            col(DetentionRecordation.recordation_number) == col(Recordation.number),
-            col(Recordation.owner_org_id) == me,
-            col(Recordation.status) == "ACTIVE",
-            col(Recordation.principal_register).is_(True),
-            or_(col(Recordation.expires_on).is_(None), col(Recordation.expires_on) >= today),
-        )
-        return and_(active_named, col(Detention.le_hold).is_(False), presented)
-    return false()
+        return and_(col(Bond.principal_org_id) == me, col(Bond.purpose) == Purpose.IPR_SAMPLE.value)
+    principals = select(col(PowerOfAttorney.importer_org_id)).where(
+        col(PowerOfAttorney.broker_org_id) == me, col(PowerOfAttorney.revoked_at).is_(None)
+    )
+    return or_(
+        col(Bond.principal_org_id) == me,
+        col(Bond.principal_org_id).in_(principals),
+        col(Bond.filed_by_org_id) == me,
+        col(Bond.surety_org_id) == me,
+        col(Bond.co_surety_org_id) == me,
+    )

@@ -29,6 +29,14 @@ def _check_time(at: datetime, now: datetime, *after: tuple[str, datetime | None]
             raise InvalidTransition(f"this event cannot precede {name}", code="TIMES_OUT_OF_ORDER")
 
 
+def _latest(events: Events) -> datetime:
+    """The last step already on the case: a closing step cannot be dated before it."""
+    times = [t for t in (events.presented_at, events.detained_at, events.notice_sent_at, events.importer_response_at,
+                         events.finding_at, events.limited_info_released_at, events.unredacted_released_at,
+                         events.importer_disclosure_notice_at) if t is not None]
+    return max(times)
+
+
 def _open(events: Events, now: datetime) -> None:
     s = status(events, now)
     if s in (Status.SEIZED, Status.RELEASED):
@@ -119,7 +127,7 @@ def seize(events: Events, at: datetime, notice_at: datetime | None, now: datetim
         raise InvalidTransition("seizure requires a detention", code="NOT_DETAINED")
     if response_outcome(events, now, None) is ResponseOutcome.SUFFICIENT:
         raise InvalidTransition("CBP found the goods not counterfeit", code="NOT_COUNTERFEIT")
-    _check_time(at, now, ("the decision to detain", events.detained_at))
+    _check_time(at, now, ("the decision to detain", events.detained_at), ("the last step on the case", _latest(events)))
     if notice_at is not None:
         _check_time(notice_at, now, ("the seizure", at))
     return replace(events, seized_at=at, seizure_notice_at=notice_at)
@@ -140,5 +148,5 @@ def release(events: Events, at: datetime, now: datetime) -> Events:
         # Deemed exclusion is final for protest purposes (19 U.S.C. 1499(c)); release after it is a
         # different remedy, outside this workflow.
         raise InvalidTransition("deemed excluded after 30 days", code="DEEMED_EXCLUDED")
-    _check_time(at, now, ("presentation", events.presented_at))
+    _check_time(at, now, ("the last step on the case", _latest(events)))
     return replace(events, released_at=at)

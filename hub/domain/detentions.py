@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from hub.domain.calendar import BusinessCalendar, deadline_end_of_business_day
@@ -102,11 +102,13 @@ def clocks(events: Events, calendar: BusinessCalendar) -> Clocks:
     return Clocks(
         notice_due_at=end_of(events.detained_at, NOTICE_BUSINESS_DAYS),
         importer_response_due_at=end_of(events.notice_sent_at, RESPONSE_BUSINESS_DAYS),
-        # R-IPR-11: calendar days, counted from presentation to the instant.
-        expires_at=events.presented_at + timedelta(days=DETENTION_DAYS),
+        # R-IPR-11: calendar days, counted from presentation to the instant (in UTC, so that the same
+        # instant given in another zone, across a DST change, expires at the same instant).
+        expires_at=events.presented_at.astimezone(UTC) + timedelta(days=DETENTION_DAYS),
         post_seizure_disclosure_due_at=end_of(events.seizure_notice_at, POST_SEIZURE_BUSINESS_DAYS),
         consent_window_ends_at=(
-            events.seizure_notice_at + timedelta(days=CONSENT_DAYS) if events.seizure_notice_at else None
+            events.seizure_notice_at.astimezone(UTC) + timedelta(days=CONSENT_DAYS)
+            if events.seizure_notice_at else None
         ),
         calendar_version=calendar.version,
     )
@@ -118,7 +120,7 @@ def status(events: Events, now: datetime) -> Status:
     if _happened(events.seized_at, now):
         return Status.SEIZED
     # R-IPR-11, § 133.21(b)(1): not released within 30 days of presentation -> deemed excluded.
-    if now >= events.presented_at + timedelta(days=DETENTION_DAYS):
+    if now >= events.presented_at.astimezone(UTC) + timedelta(days=DETENTION_DAYS):
         return Status.DEEMED_EXCLUDED
     if _happened(events.notice_sent_at, now):
         return Status.NOTICE_SENT
@@ -130,8 +132,11 @@ def status(events: Events, now: datetime) -> Status:
 def response_outcome(events: Events, now: datetime, due_at: datetime | None) -> ResponseOutcome:
     if events.finding is not None and _happened(events.finding_at, now):
         return ResponseOutcome(events.finding.value)
-    if _happened(events.importer_response_at, now):
-        return ResponseOutcome.PENDING  # answered; CBP has not yet recorded its finding
+    answered_at = events.importer_response_at
+    # § 133.21(b)(2)(ii): only an answer within the 7 business days holds disclosure back; a late one
+    # leaves the importer as if it had not answered (CBP may still weigh it in its finding).
+    if answered_at is not None and answered_at <= now and (due_at is None or answered_at <= due_at):
+        return ResponseOutcome.PENDING
     if due_at is not None and now > due_at:
         return ResponseOutcome.NONE
     return ResponseOutcome.PENDING
@@ -190,18 +195,17 @@ def overdue(
     """Deadlines CBP has missed at ``now`` for one detention."""
     late: list[Overdue] = []
     s = status(events, now)
-    open_case = s in (Status.DETAINED, Status.NOTICE_SENT, Status.PRESENTED)
-    if c.notice_due_at and events.notice_sent_at is None and now > c.notice_due_at and open_case:
+    undecided = s not in (Status.SEIZED, Status.RELEASED)
+    # A missed notice stays missed when the case is deemed excluded: the importer never got its window.
+    if c.notice_due_at and events.notice_sent_at is None and now > c.notice_due_at and undecided:
         late.append(Overdue("NOTICE_OF_DETENTION", c.notice_due_at, "R-IPR-05"))
     if (events.notice_sent_at and events.limited_info_released_at is None and not le_hold
-            and now > events.notice_sent_at and open_case):
+            and now > events.notice_sent_at and undecided):
         # R-IPR-03: limited information is due no later than the notice of detention.
         late.append(Overdue("LIMITED_INFORMATION", events.notice_sent_at, "R-IPR-03"))
-    if open_case and now >= c.expires_at:
-        late.append(Overdue("DETENTION_EXPIRED", c.expires_at, "R-IPR-11"))
     if s is Status.DEEMED_EXCLUDED:
         late.append(Overdue("DEEMED_EXCLUDED", c.expires_at, "R-IPR-11"))
-    if events.seized_at and events.seizure_notice_at is None:
+    if events.seized_at and events.seizure_notice_at is None and now > events.seized_at:
         late.append(Overdue("NOTICE_OF_SEIZURE", events.seized_at, "R-IPR-09"))
     for due in authentication_due or []:
         if now > due:
@@ -218,14 +222,15 @@ class Turnaround:
     due_at: datetime = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "due_at", self.requested_at + AUTHENTICATION_TARGET)
+        object.__setattr__(self, "due_at", self.requested_at.astimezone(UTC) + AUTHENTICATION_TARGET)
 
 
 def authentication_turnaround(requested_at: datetime, determined_at: datetime | None) -> Turnaround:
     if determined_at is None:
         return Turnaround(requested_at, None, None, None)
-    hours = (determined_at - requested_at).total_seconds() / 3600
-    within = determined_at - requested_at <= AUTHENTICATION_TARGET
+    elapsed = determined_at.astimezone(UTC) - requested_at.astimezone(UTC)
+    hours = elapsed.total_seconds() / 3600
+    within = elapsed <= AUTHENTICATION_TARGET
     return Turnaround(requested_at, determined_at, round(hours, 2), within)
 
 

@@ -28,7 +28,18 @@ DETENTION_STEP_EVENTS = {
 }
 # Produced by the scheduler from the clocks (hub/events/scheduler.py).
 TIME_EVENTS = ("detention.window_lapsed", "detention.deadline_missed", "detention.deemed_excluded")
-EVENT_TYPES = tuple(sorted({*DETENTION_STEP_EVENTS.values(), *TIME_EVENTS}))
+# Bonds (hub/services/bonds.py): written by the action that causes them; principal and surety are told of an
+# insufficiency notice at once (R-BOND-03).
+BOND_EVENTS = {
+    "FILED": "bond.filed",
+    "SUPERSEDED": "bond.superseded",
+    "INSUFFICIENCY_NOTICED": "bond.insufficiency_noticed",
+    "ENTRY_SECURED": "bond.entry_secured",
+}
+# Notice + 15 days: the bond became INSUFFICIENT (hub/services/bond_clock.py scans for it).
+BOND_TIME_EVENTS = ("bond.insufficient",)
+EVENT_TYPES = tuple(sorted({*DETENTION_STEP_EVENTS.values(), *TIME_EVENTS, *BOND_EVENTS.values(),
+                            *BOND_TIME_EVENTS}))
 
 
 async def emit(
@@ -37,8 +48,8 @@ async def emit(
 ) -> OutboxEvent:
     event = OutboxEvent(type=type_, object_type=object_type, object_id=object_id, occurred_at=occurred_at,
                         recorded_at=recorded_at, dedupe_key=dedupe_key)
+    # No flush of its own: the id is made here, and the row goes out with the change's own flush.
     session.add(event)
-    await session.flush()
     if session.get_bind().dialect.name == "postgresql":
         # Delivered to listeners at commit, and only if the transaction commits: other Hub workers'
         # subscriptions wake up without polling (hub/events/broker.py).
@@ -55,6 +66,7 @@ async def emit_once(
     try:
         async with session.begin_nested():
             await emit(session, type_, object_type, object_id, occurred_at, recorded_at, dedupe_key)
+            await session.flush()  # inside the savepoint, so a duplicate key rolls back only this event
     except IntegrityError:
         return False
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -12,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from hub.db import detention_queries as queries
+from hub.db.audit_tables import DisclosureEntry
 from hub.db.ipr_tables import (
     AuthenticationRequest,
     DetentionEvent,
@@ -29,7 +31,7 @@ class DetentionLoaders:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], viewer_org_id: str) -> None:
         self._sessions = sessions
         self._viewer = viewer_org_id
-        self._owned: dict[str, Recordation] | None = None
+        self._owned: asyncio.Future[dict[str, Recordation]] | None = None
         self.recordation_numbers = DataLoader[str, list[str]](self._links)
         self.recordation = DataLoader[str, Recordation | None](self._recordations)
         self.acknowledged = DataLoader[str, bool](self._acks)
@@ -41,13 +43,28 @@ class DetentionLoaders:
             self._by(AuthenticationRequest, "detention_id", "requested_at"))
         self.samples = DataLoader[str, list[SampleRequest]](self._by(SampleRequest, "detention_id", "requested_at"))
         self.guides = DataLoader[str, list[PhotoGuide]](self._by(PhotoGuide, "recordation_number", "uploaded_at"))
+        self.access_log = DataLoader[str, list[DisclosureEntry]](self._accesses)
+
+    async def _accesses(self, ids: Sequence[str]) -> list[list[DisclosureEntry]]:
+        """Who received each detention's restricted data, in chain order: one query for the page."""
+        grouped: dict[str, list[DisclosureEntry]] = defaultdict(list)
+        async with self._sessions() as session:
+            rows = await session.exec(select(DisclosureEntry).where(
+                col(DisclosureEntry.object_type) == "Detention", col(DisclosureEntry.object_id).in_(list(ids)))
+                .order_by(col(DisclosureEntry.seq)))
+            for row in rows.all():
+                grouped[row.object_id].append(row)
+        return [grouped[i] for i in ids]
 
     async def owned_recordations(self) -> dict[str, Recordation]:
-        """The viewer's own recordations (an owner holds few), read once per request."""
+        """The viewer's own recordations (an owner holds few), read once per request by one shared task."""
         if self._owned is None:
-            async with self._sessions() as session:
-                self._owned = await queries.owned_recordations(session, self._viewer)
-        return self._owned
+            self._owned = asyncio.ensure_future(self._read_owned())
+        return await self._owned
+
+    async def _read_owned(self) -> dict[str, Recordation]:
+        async with self._sessions() as session:
+            return await queries.owned_recordations(session, self._viewer)
 
     async def _links(self, ids: Sequence[str]) -> list[list[str]]:
         async with self._sessions() as session:

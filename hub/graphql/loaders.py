@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -22,7 +23,7 @@ class Loaders:
         self._sessions = sessions
         self._orgs = orgs or OrganizationCache(ttl=0)
         self._viewer_org_id = viewer_org_id
-        self._poa: dict[str, str] | None = None
+        self._poa: asyncio.Future[dict[str, str]] | None = None
         self.organization = DataLoader[str, Organization | None](self._load_organizations)
         self.detentions = DetentionLoaders(sessions, viewer_org_id)
 
@@ -37,8 +38,14 @@ class Loaders:
         return [found.get(i) for i in ids]
 
     async def poa_relations(self) -> dict[str, str]:
-        """The viewer's power-of-attorney relations, read once per request."""
+        """The viewer's power-of-attorney relations, read once per request.
+
+        Many resolvers ask at once; they share one task, so the query runs once, not once per caller.
+        """
         if self._poa is None:
-            async with self._sessions() as session:
-                self._poa = poa_relations(self._viewer_org_id, await active_poa_pairs(session, self._viewer_org_id))
-        return self._poa
+            self._poa = asyncio.ensure_future(self._read_poa())
+        return await self._poa
+
+    async def _read_poa(self) -> dict[str, str]:
+        async with self._sessions() as session:
+            return poa_relations(self._viewer_org_id, await active_poa_pairs(session, self._viewer_org_id))

@@ -11,14 +11,17 @@ from strawberry.types import Info
 from hub.graphql.context import HubContext
 from hub.graphql.guard import root
 from hub.graphql.relay import Connection, Node, from_global_id
-from hub.graphql.resolvers import detentions, parties
+from hub.graphql.resolvers import bonds, detentions, parties, webhooks
+from hub.graphql.types.bonds import BondNode, BondOrder, BondSufficiency, sufficiency_type
 from hub.graphql.types.detentions import DetentionType
 from hub.graphql.types.parties import OrganizationType, Viewer
+from hub.graphql.types.webhooks import WebhookDeliveryType, WebhookEndpointType
 
 # Node types by global-id type name -> resolver of (info, pk); each applies its own read decision.
 NODE_RESOLVERS: dict[str, Callable[[Info[HubContext, Any], str], Awaitable[Node | None]]] = {
     "Organization": parties.organization_by_id,
     "Detention": detentions.detention_by_id,
+    "Bond": bonds.bond_by_id,
 }
 
 
@@ -57,3 +60,37 @@ class Query:
     @root("Open detentions with a missed deadline at the request's now (CBP: R-IPR-CBP ReadOverdue).")
     async def overdue_detentions(self, info: Info[HubContext, Any], first: int | None = None) -> list[DetentionType]:
         return await detentions.overdue_detentions(info, first)
+
+    @root("Bonds the viewer may see (R-BOND-01), keyset-paginated in orderBy; suretyCode narrows to one surety's "
+          "bonds (as surety or co-surety).")
+    async def bonds(self, info: Info[HubContext, Any], first: int | None = None, after: str | None = None,
+                    order_by: BondOrder = BondOrder.NUMBER, surety_code: str | None = None) -> Connection[BondNode]:
+        return await bonds.bonds(info, first, after, order_by, surety_code)
+
+    @root("One bond by global id or by bond number; null when absent or not visible.")
+    async def bond(self, info: Info[HubContext, Any], id: strawberry.ID | None = None,
+                   number: str | None = None) -> BondNode | None:
+        return await bonds.bond_by_ref(info, id, number)
+
+    @root("For one bond: the required amount, the current amount, the shortfall and the inputs used (R-BOND-02, "
+          "-04, -05); null when absent or not visible.")
+    async def bond_sufficiency(self, info: Info[HubContext, Any], id: strawberry.ID | None = None,
+                               number: str | None = None) -> BondSufficiency | None:
+        node = await bonds.bond_by_ref(info, id, number)
+        return sufficiency_type(node.view.row.number, node.view.sufficiency, info.context.now) if node else None
+
+    @root("Webhook endpoints of the caller's organization (or, for a CBP hub-admin, of organizationId).")
+    async def webhook_endpoints(self, info: Info[HubContext, Any], organization_id: strawberry.ID | None = None
+                                ) -> list[WebhookEndpointType]:
+        return await webhooks.webhook_endpoints(info, organization_id)
+
+    @root("Delivery attempts of one endpoint with their status, newest first (the endpoint's organization only).")
+    async def webhook_deliveries(self, info: Info[HubContext, Any], endpoint_id: strawberry.ID,
+                                 first: int | None = None) -> list[WebhookDeliveryType]:
+        return await webhooks.webhook_deliveries(info, endpoint_id, first)
+
+    @root("Deliveries that failed for 24 hours (dead letters) of the caller's organization; replay them with "
+          "replayWebhookDelivery.")
+    async def dead_letters(self, info: Info[HubContext, Any], first: int | None = None,
+                           organization_id: strawberry.ID | None = None) -> list[WebhookDeliveryType]:
+        return await webhooks.dead_letters(info, first, organization_id)

@@ -12,14 +12,18 @@ from strawberry.extensions import (
 )
 
 from hub.graphql.errors import CodedErrors
+from hub.graphql.mutations.bonds import BondMutations
 from hub.graphql.mutations.detentions import DetentionMutations
+from hub.graphql.mutations.webhooks import WebhookMutations
 from hub.graphql.query import Query
+from hub.graphql.subscriptions import Subscription
+from hub.graphql.types.bonds import BondNode
 from hub.graphql.types.detentions import DetentionType
 from hub.graphql.types.parties import OrganizationType
 
 
 @strawberry.type
-class Mutation(DetentionMutations):
+class Mutation(DetentionMutations, WebhookMutations, BondMutations):
     """The Mutation root: one base class per domain."""
 
 
@@ -31,7 +35,8 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30) -> strawberry.Schem
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[OrganizationType, DetentionType],
+        subscription=Subscription,
+        types=[OrganizationType, DetentionType, BondNode],
         extensions=[
             # Parsing and validating cost ~2 ms of a small query (DESIGN.md): cache both. Factories,
             # so each request gets fresh extension state; the caches themselves are module-level.

@@ -65,7 +65,8 @@ def explain(decide: Callable[[str], Decision], view: DetentionView) -> Explanati
         if "LIMITED_INFORMATION" in hidden and not facts.get("noticeSent"):
             next_at = view.clocks.notice_due_at
             next_text = "limited information, at the latest with the notice of detention (R-IPR-03)"
-        elif "UNREDACTED_IMAGES" in hidden and facts.get("noticeSent") and not facts.get("windowLapsed"):
+        elif ("UNREDACTED_IMAGES" in hidden and facts.get("noticeSent") and not facts.get("windowLapsed")
+              and not facts.get("notCounterfeit")):
             next_at = view.clocks.importer_response_due_at
             next_text = ("the importer's 7-business-day window ends; if it has not shown the goods genuine, CBP "
                          "may release unredacted images (R-IPR-06)")

@@ -53,5 +53,7 @@ def poa_relations(viewer_org_id: str, active_pairs: list[tuple[str, str]]) -> di
         if broker_id == viewer_org_id:
             relations[importer_id] = POA_BROKER
         elif importer_id == viewer_org_id:
-            relations[broker_id] = POA_PRINCIPAL
+            # Two organizations may hold each other's power of attorney: acting for the other (POA_BROKER)
+            # is the stronger tie and must not be hidden by the reverse one.
+            relations.setdefault(broker_id, POA_PRINCIPAL)
     return relations

@@ -25,7 +25,9 @@ from hub.db.ipr_tables import (
 )
 from hub.db.tables import Recordation
 from hub.domain import detention_workflow as wf
+from hub.domain.detentions import Events
 from hub.errors import Conflict, InvalidInput, NotFound
+from hub.policy.detention_facts import events_of
 from hub.services.detentions import apply_step, load_for_update
 from hub.services.documents import StoredDocument
 
@@ -35,15 +37,29 @@ SAMPLE_KINDS = ("REDACTED", "UNREDACTED", "SEIZED")
 _BOND_NUMBER = re.compile(r"[0-9A-Z]{9}")
 
 
+def check_response(events: Events, statement: str, now: datetime) -> str:
+    """Everything that could refuse an answer, checked before its documents are stored."""
+    text = statement.strip()
+    if not text or len(text) > 10_000:
+        raise InvalidInput("a response states its grounds (1-10,000 characters)", code="INVALID_STATEMENT")
+    wf.record_response(events, now, now)
+    return text
+
+
+def check_guide_title(title: str) -> str:
+    name = title.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("a guide has a title (1-200 characters)", code="INVALID_TITLE")
+    return name
+
+
 async def respond(
     session: AsyncSession, detention_id: str, org_id: str, client_id: str, statement: str,
     documents: Sequence[StoredDocument], now: datetime,
 ) -> ImporterResponse:
     """§ 133.21(b)(2)(i)(B): the importer shows, within 7 business days, that the mark is not counterfeit."""
-    text = statement.strip()
-    if not text or len(text) > 10_000:
-        raise InvalidInput("a response states its grounds (1-10,000 characters)", code="INVALID_STATEMENT")
     row = await load_for_update(session, detention_id)
+    text = check_response(events_of(row), statement, now)
     await apply_step(session, row, "IMPORTER_RESPONDED", now, now, client_id,
                      lambda e: wf.record_response(e, now, now))
     answer = ImporterResponse(detention_id=row.id, submitted_at=now, submitted_by_org_id=org_id,
@@ -131,9 +147,7 @@ async def request_sample(
 async def add_photo_guide(
     session: AsyncSession, recordation: Recordation, title: str, document: StoredDocument, now: datetime
 ) -> PhotoGuide:
-    name = title.strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("a guide has a title (1-200 characters)", code="INVALID_TITLE")
+    name = check_guide_title(title)
     guide = PhotoGuide(recordation_number=recordation.number, owner_org_id=recordation.owner_org_id, title=name,
                        object_key=document.key, digest=document.digest, content_type=document.content_type,
                        size=document.size, uploaded_at=now)

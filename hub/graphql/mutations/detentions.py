@@ -97,7 +97,11 @@ async def _reloaded(ctx: HubContext, pk: str) -> DetentionType:
 
 
 async def _read_upload(upload: Upload, limit: int) -> tuple[str, bytes]:
-    data: bytes = await upload.read(limit + 1)  # type: ignore[attr-defined]
+    try:
+        data: bytes = await upload.read(limit + 1)  # type: ignore[attr-defined]
+    finally:
+        # The spooled temporary file is ours to close; left open it lingers until garbage collection.
+        await upload.close()  # type: ignore[attr-defined]
     if len(data) > limit:
         raise InvalidInput(f"uploads are at most {limit} bytes", code="UPLOAD_TOO_LARGE")
     return str(getattr(upload, "filename", "") or "upload"), data
@@ -184,6 +188,14 @@ class DetentionMutations:
     @root("CBP uploads a photo with the regions to black out (GraphQL multipart request).")
     async def upload_detention_image(self, info: Ctx, detention_id: strawberry.ID, file: Upload,
                                      regions: list[RegionInput]) -> DetentionType:
+        try:
+            return await DetentionMutations._upload_image(info, detention_id, file, regions)
+        finally:
+            await file.close()  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def _upload_image(info: Ctx, detention_id: strawberry.ID, file: Upload,
+                            regions: list[RegionInput]) -> DetentionType:
         ctx = info.context
         view = await _view(ctx, detention_id)
         ctx.require("ManageDetention", view.subject)
@@ -210,9 +222,21 @@ class DetentionMutations:
     @root("The importer, or its broker with a power of attorney, answers the notice of detention.")
     async def respond_to_detention(self, info: Ctx, detention_id: strawberry.ID, statement: str,
                                    documents: list[Upload] | None = None) -> DetentionType:
+        try:
+            return await DetentionMutations._respond(info, detention_id, statement, documents or [])
+        finally:
+            # Uploads are closed whatever happens, also when the answer is refused before reading them.
+            for upload in documents or []:
+                await upload.close()  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def _respond(info: Ctx, detention_id: strawberry.ID, statement: str,
+                       documents: list[Upload]) -> DetentionType:
         ctx = info.context
         view = await _view(ctx, detention_id)
         ctx.require("RespondToDetention", view.subject, code="NOT_IMPORTER_OR_NOT_NOTIFIED")
+        # Check the answer and the step before any document is stored: a refused answer leaves nothing.
+        detention_parties.check_response(view.events, statement, ctx.now)
         stored = []
         for upload in documents or []:
             name, data = await _read_upload(upload, ctx.hub.settings.max_image_bytes)
@@ -269,6 +293,13 @@ class DetentionMutations:
 
     @root("The right holder uploads a photographic standards guide for one of its recordations.")
     async def upload_photo_guide(self, info: Ctx, recordation_number: str, title: str, file: Upload) -> str:
+        try:
+            return await DetentionMutations._upload_guide(info, recordation_number, title, file)
+        finally:
+            await file.close()  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def _upload_guide(info: Ctx, recordation_number: str, title: str, file: Upload) -> str:
         ctx = info.context
         async with ctx.hub.sessions() as session:
             recordation = await session.get(Recordation, recordation_number.strip().upper())
@@ -276,6 +307,7 @@ class DetentionMutations:
             raise NotFound("no such recordation", code="UNKNOWN_RECORDATION")
         ctx.require("ManagePhotoGuides", recordation_subject(recordation, ctx.principal.organization_id),
                     code="RECORDATION_OF_ANOTHER_OWNER")
+        detention_parties.check_guide_title(title)
         name, data = await _read_upload(file, ctx.hub.settings.max_image_bytes)
         document = await store_document(ctx.hub.store, name, data)
         async with transaction(ctx.hub.sessions) as session:

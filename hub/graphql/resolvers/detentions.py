@@ -10,10 +10,10 @@ import strawberry
 from sqlmodel import col, select
 from strawberry.types import Info
 
-from hub.audit.log import accesses
 from hub.db.ipr_tables import Detention
 from hub.db.scopes import detentions_visible_to
 from hub.domain import detentions as domain
+from hub.errors import InvalidInput
 from hub.graphql.context import HubContext
 from hub.graphql.relay import Connection, check_first, connection, decode_cursor, to_global_id
 from hub.graphql.types.detention_parts import (
@@ -184,8 +184,9 @@ async def sample_requests_of(info: Ctx, view: DetentionView) -> list[SampleReque
 
 
 async def access_log_of(info: Ctx, view: DetentionView, first: int) -> list[AccessEntry]:
-    async with info.context.hub.sessions() as session:
-        entries = await accesses(session, "Detention", view.row.id, first=first)
+    if not 0 < first <= 1000:
+        raise InvalidInput("first must be 1 to 1000", code="INVALID_PAGE_SIZE")
+    entries = (await info.context.loaders.detentions.access_log.load(view.row.id))[:first]
     return [AccessEntry(at=e.at, client_id=e.client_id,
                         organization_id=strawberry.ID(to_global_id("Organization", e.organization_id)),
                         item=e.item, rule_ids=[r for r in e.rule_ids.split(",") if r], channel=e.channel)
