@@ -169,6 +169,9 @@ async def test_who_may_file_bonds(harness: HubHarness) -> None:
     for client_id in (ACME, COASTLINE, ANALYST, NORTHWIND, PGAS[0]):
         before = await bond_rows(harness)
         assert code(await file_bond(harness, client_id, file_input(harness, ACME))) == "FORBIDDEN", client_id
+        # Decided before validation: no BOND_OVERLAP tells a caller who may not file about Acme's bonds.
+        overlapping = file_input(harness, ACME, type="CONTINUOUS", number="BADNUMBER!")
+        assert code(await file_bond(harness, client_id, overlapping)) == "FORBIDDEN", client_id
         assert await bond_rows(harness) == before
     for client_id in (SURETY, OFFICER):
         body = await file_bond(harness, client_id, file_input(harness, ACME))

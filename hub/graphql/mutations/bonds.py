@@ -20,9 +20,7 @@ from hub.graphql.guard import root
 from hub.graphql.relay import from_global_id
 from hub.graphql.resolvers.bonds import nodes_of, ties_of, views_of
 from hub.graphql.types.bonds import BondNode
-from hub.policy.bond_facts import SURETY, bond_facts_subject
-from hub.policy.engine import freeze
-from hub.policy.facts import Subject
+from hub.policy.bond_facts import bond_facts_subject
 from hub.services import bonds
 from hub.services.bond_views import BondView
 
@@ -98,28 +96,30 @@ async def _reloaded(ctx: HubContext, pk: str) -> BondNode:
     return nodes_of(ctx, await views_of(ctx, [row]))[0]
 
 
-def _as_surety(purpose: str) -> Subject:
-    # The most a filer can be to a bond: if even a surety of it may not file, nothing is read or validated.
-    return Subject("Bond", freeze({"relations": frozenset({SURETY}), "ipSample": purpose.upper() == "IPR_SAMPLE"}))
-
-
 @strawberry.type
 class BondMutations:
     @root("A surety (eBond) or a CBP officer (paper Form 301) files a bond; with supersedesNumber, a superseding "
           "bond (R-BOND-03).")
     async def file_bond(self, info: Ctx, input: FileBondInput) -> BondNode:
         ctx = info.context
-        ctx.require("FileBond", _as_surety(input.purpose))
+        principal_pk = _pk(input.principal_id, "Organization")
+        ties = await ties_of(ctx)
+        me = ctx.principal.organization_id
+        async with ctx.hub.sessions() as session:
+            # Who may file is decided before anything else is validated: an error about the principal's other
+            # bonds (BOND_OVERLAP, ...) must not answer a caller who may not file for it. Surety codes are public.
+            surety = await bonds.surety_by_code(session, input.surety_code)
+            co_surety = await bonds.surety_by_code(session, input.co_surety_code) if input.co_surety_code else None
+        ctx.require("FileBond", bond_facts_subject(ties, principal_pk, surety.id, co_surety.id if co_surety else None,
+                                                   me, input.purpose.strip().upper()))
         spec = bonds.NewBond(
             number=input.number, type=input.type, activity_code=input.activity_code,
-            principal_org_id=_pk(input.principal_id, "Organization"), surety_code=input.surety_code,
+            principal_org_id=principal_pk, surety_code=input.surety_code,
             amount=input.amount, effective_on=input.effective_on, co_surety_code=input.co_surety_code,
             terminates_on=input.terminates_on, purpose=input.purpose, riders=list(input.riders), dtf=input.dtf,
             entered_value=input.entered_value, pga_regulated=input.pga_regulated,
             adcvd_rate_percent=input.adcvd_rate_percent, adcvd_subject_value=input.adcvd_subject_value,
             sites=input.sites, supersedes_number=input.supersedes_number)
-        ties = await ties_of(ctx)
-        me = ctx.principal.organization_id
         async with transaction(ctx.hub.sessions) as session:
             prepared = await bonds.prepare_bond(session, spec, ctx.now)
             row = prepared.row

@@ -12,9 +12,8 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from hub.db.bond_tables import BondSecuredEntry
-from hub.errors import InvalidInput
 from hub.graphql.guard import guarded, public, public_value
-from hub.graphql.relay import Node, to_global_id
+from hub.graphql.relay import Node, check_first, to_global_id
 from hub.policy.facts import Subject
 from hub.services.bond_views import BondView, NoticeView, Sufficiency
 
@@ -240,8 +239,7 @@ class BondNode(Node):
 
     @guarded("ReadBondExposure", empty=[], description="Entries this bond secures, newest first.")
     async def secured_entries(self, info: Info[Any, None], first: int = 50) -> list[SecuredEntry]:
-        if first < 0 or first > info.context.hub.settings.page_size_max:
-            raise InvalidInput(f"first is 0-{info.context.hub.settings.page_size_max}", code="PAGE_SIZE_TOO_LARGE")
+        check_first(first, info.context.hub.settings.page_size_max)
         return [secured_entry_type(e) for e in await self.entries.load((self.view.row.id, first))]
 
 
