@@ -34,6 +34,9 @@ class OutboxEvent(SQLModel, table=True):
     occurred_at: datetime = Field(sa_column=utc_column())
     recorded_at: datetime = Field(sa_column=utc_column())
     dedupe_key: str | None = Field(default=None, max_length=200)
+    # What within the object the event is about, where its type alone does not say: the missed
+    # deadline's kind for detention.deadline_missed, the notice's id for bond.insufficient.
+    detail: str | None = Field(default=None, max_length=64)
     fanned_out: bool = False
 
 

@@ -44,10 +44,10 @@ EVENT_TYPES = tuple(sorted({*DETENTION_STEP_EVENTS.values(), *TIME_EVENTS, *BOND
 
 async def emit(
     session: AsyncSession, type_: str, object_type: str, object_id: str, occurred_at: datetime,
-    recorded_at: datetime, dedupe_key: str | None = None,
+    recorded_at: datetime, dedupe_key: str | None = None, detail: str | None = None,
 ) -> OutboxEvent:
     event = OutboxEvent(type=type_, object_type=object_type, object_id=object_id, occurred_at=occurred_at,
-                        recorded_at=recorded_at, dedupe_key=dedupe_key)
+                        recorded_at=recorded_at, dedupe_key=dedupe_key, detail=detail)
     # No flush of its own: the id is made here, and the row goes out with the change's own flush.
     session.add(event)
     if session.get_bind().dialect.name == "postgresql":
@@ -60,12 +60,12 @@ async def emit(
 
 async def emit_once(
     session: AsyncSession, type_: str, object_type: str, object_id: str, occurred_at: datetime,
-    recorded_at: datetime, dedupe_key: str,
+    recorded_at: datetime, dedupe_key: str, detail: str | None = None,
 ) -> bool:
     """A time-driven event, at most once per ``dedupe_key`` across scans and restarts."""
     try:
         async with session.begin_nested():
-            await emit(session, type_, object_type, object_id, occurred_at, recorded_at, dedupe_key)
+            await emit(session, type_, object_type, object_id, occurred_at, recorded_at, dedupe_key, detail)
             await session.flush()  # inside the savepoint, so a duplicate key rolls back only this event
     except IntegrityError:
         return False

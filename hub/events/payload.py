@@ -23,12 +23,32 @@ from hub.graphql.loaders import Loaders
 from hub.graphql.relay import to_global_id
 from hub.runtime import Hub
 
-DETENTION_SELECTION = """query EventDetention($id: ID!) { detention(id: $id) {
+DETENTION_SELECTION = """query EventDetention($id: ID!) { node(id: $id) { ... on Detention {
   id caseNumber status track regime portCode presentedAt detainedAt noticeOfDetentionSentAt importerResponseDueAt
   importerResponseOutcome limitedInfoReleasedAt unredactedReleasedAt seizedAt releasedAt expiresAt
   dateOfImportation description quantity countryOfOrigin entryNumber
   importer { name address } manufacturer { name address } exporter { name address }
-  recordations { number } } }"""
+  recordations { number } } } }"""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """How events about one object type are rendered: the query, and the key the object goes under."""
+
+    query: str
+    key: str
+
+
+def _selections() -> dict[str, Selection]:
+    # Imported late: the GraphQL types import the services, which import the outbox.
+    from hub.graphql.types.bonds import BOND_EVENT_SELECTION
+
+    return {"Detention": Selection(DETENTION_SELECTION, "detention"),
+            "Bond": Selection(BOND_EVENT_SELECTION, "bond")}
+
+
+# The name under which an event's ``detail`` appears, by event type (hub.db.event_tables.OutboxEvent.detail).
+DETAIL_NAMES = {"detention.deadline_missed": "deadline", "bond.insufficient": "noticeId"}
 
 
 @cache
@@ -47,22 +67,24 @@ class Rendered:
 async def render(hub: Hub, principal: Principal, event: OutboxEvent, now: datetime,
                  channel: DisclosureChannel) -> Rendered | None:
     """The Standard Webhooks body for ``principal``, or None when it may not read the object now."""
-    if event.object_type != "Detention":
+    selection = _selections().get(event.object_type)
+    if selection is None:
         return None
     ctx = HubContext(request=None, response=None, hub=hub, principal=principal, now=now,
                      loaders=Loaders(hub.sessions, principal.organization_id, hub.org_cache))
     global_id = to_global_id(event.object_type, event.object_id)
-    result = await _schema().execute(DETENTION_SELECTION, variable_values={"id": global_id}, context_value=ctx)
+    result = await _schema().execute(selection.query, variable_values={"id": global_id}, context_value=ctx)
     if result.errors:
         raise RuntimeError(f"event payload query failed: {result.errors[0].message}")
-    data = (result.data or {}).get("detention")
-    if data is None:
+    # node() answers null, not an error, for an object the principal may not read (no existence oracle).
+    data = (result.data or {}).get("node")
+    if not data:
         return None
-    payload = {
-        "type": event.type,
-        "timestamp": event.occurred_at.isoformat(),
-        "data": {"eventId": event.id, "objectId": global_id, "detention": data},
-    }
+    body: dict[str, Any] = {"eventId": event.id, "objectId": global_id, selection.key: data}
+    if event.detail is not None and event.type in DETAIL_NAMES:
+        body[DETAIL_NAMES[event.type]] = event.detail
+        body["dueAt"] = event.occurred_at.isoformat()
+    payload = {"type": event.type, "timestamp": event.occurred_at.isoformat(), "data": body}
     return Rendered(payload, ctx.disclosures(channel))
 
 

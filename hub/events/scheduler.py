@@ -43,6 +43,7 @@ class DueEvent:
     detention_id: str
     due_at: datetime
     key: str
+    detail: str | None = None  # the missed deadline's kind
 
 
 def _iso(at: datetime) -> str:
@@ -63,7 +64,7 @@ def due_events(row: Detention, calendar: BusinessCalendar, now: datetime,
         if late.kind == "DEEMED_EXCLUDED":
             continue  # its own event below
         found.append(DueEvent(DEADLINE_MISSED, row.id, late.due_at,
-                              f"{DEADLINE_MISSED}:{row.id}:{late.kind}:{_iso(late.due_at)}"))
+                              f"{DEADLINE_MISSED}:{row.id}:{late.kind}:{_iso(late.due_at)}", late.kind))
     if domain.status(events, now) is domain.Status.DEEMED_EXCLUDED:
         found.append(DueEvent(DEEMED_EXCLUDED, row.id, clocks.expires_at,
                               f"{DEEMED_EXCLUDED}:{row.id}:{_iso(clocks.expires_at)}"))
@@ -113,6 +114,7 @@ async def _scan_detentions(hub: Hub, now: datetime) -> int:
         async with transaction(hub.sessions) as session:
             for e in new[i:i + _CHUNK]:
                 # emit_once: another scanner may have written the same key since we looked.
-                if await emit_once(session, e.type, "Detention", e.detention_id, e.due_at, now, e.key):
+                if await emit_once(session, e.type, "Detention", e.detention_id, e.due_at, now, e.key,
+                                   e.detail):
                     emitted += 1
     return emitted

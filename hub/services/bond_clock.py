@@ -29,6 +29,7 @@ class DueEvent:
     bond_id: str
     due_at: datetime
     key: str
+    notice_id: str
 
 
 def due_event(notice: BondInsufficiencyNotice, now: datetime) -> DueEvent | None:
@@ -37,7 +38,7 @@ def due_event(notice: BondInsufficiencyNotice, now: datetime) -> DueEvent | None
     due = domain.insufficient_at(clock)
     if not domain.takes_effect(clock) or now < due:
         return None
-    return DueEvent(notice.bond_id, due, f"{INSUFFICIENT}:{notice.id}:{due.astimezone(UTC).isoformat()}")
+    return DueEvent(notice.bond_id, due, f"{INSUFFICIENT}:{notice.id}:{due.astimezone(UTC).isoformat()}", notice.id)
 
 
 async def _candidates(session: AsyncSession, now: datetime) -> list[DueEvent]:
@@ -61,6 +62,6 @@ async def scan(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int
     for i in range(0, len(new), _CHUNK):
         async with transaction(sessions) as session:
             for e in new[i:i + _CHUNK]:
-                if await emit_once(session, INSUFFICIENT, "Bond", e.bond_id, e.due_at, now, e.key):
+                if await emit_once(session, INSUFFICIENT, "Bond", e.bond_id, e.due_at, now, e.key, e.notice_id):
                     emitted += 1
     return emitted
