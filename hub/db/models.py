@@ -1,5 +1,6 @@
 """Imports every table module so SQLModel.metadata is complete (Alembic and tests rely on it)."""
 
+from hub.db.adcvd_tables import AdcvdCase, AdcvdCompanyRate, Entry, EntryLine
 from hub.db.audit_tables import DisclosureEntry
 from hub.db.bond_tables import Bond, BondInsufficiencyNotice, BondSecuredEntry
 from hub.db.event_tables import OutboxEvent, WebhookDelivery, WebhookEndpoint
@@ -24,6 +25,8 @@ from hub.db.tables import (
 )
 
 __all__ = [
+    "AdcvdCase",
+    "AdcvdCompanyRate",
     "AuthenticationRequest",
     "Bond",
     "BondInsufficiencyNotice",
@@ -34,6 +37,8 @@ __all__ = [
     "DetentionImage",
     "DetentionRecordation",
     "DisclosureEntry",
+    "Entry",
+    "EntryLine",
     "ImporterResponse",
     "OAuthClient",
     "Organization",

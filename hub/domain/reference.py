@@ -66,9 +66,13 @@ def sha256_of(name: str) -> str:
     return hashlib.sha256(read_bytes(name)).hexdigest()
 
 
-def _rows(name: str) -> list[dict[str, str]]:
+def csv_rows(name: str) -> list[dict[str, str]]:
+    """The rows of a packaged CSV reference file, as dicts by header."""
     text = read_bytes(name).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+_rows = csv_rows
 
 
 @cache
