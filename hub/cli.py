@@ -20,6 +20,8 @@ from hub.audit.cli import add_audit_commands
 from hub.bonds_cli import add_export_commands
 from hub.errors import HubError
 from hub.events.cli import add_worker_commands
+from hub.forced_labor_cli import add_forced_labor_commands
+from hub.import_cli import add_import_commands
 from hub.settings import Settings
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "hub.graphql"
@@ -80,7 +82,9 @@ async def _prepare(settings: Settings) -> bool:
     """Migrate, make the signing key and the bucket, and seed demo data, before any worker starts."""
     from hub.runtime import open_hub
     from hub.services.demo import seed_parties
+    from hub.services.demo_adcvd import seed_adcvd
     from hub.services.demo_bonds import seed_bonds
+    from hub.services.demo_forced_labor import seed_forced_labor
     from hub.services.demo_ipr import seed_ipr
 
     hub = await open_hub(settings)
@@ -88,8 +92,10 @@ async def _prepare(settings: Settings) -> bool:
         if settings.demo:
             now = datetime.now(UTC)
             seeded = await seed_parties(hub.sessions, now)
+            await seed_bonds(hub.sessions, now)  # first: the IPR demo's sample request names the sample bond
             await seed_ipr(hub.sessions, hub.store, hub.calendar, now, settings.expedited_value_threshold)
-            await seed_bonds(hub.sessions, now)
+            await seed_adcvd(hub.sessions, now)
+            await seed_forced_labor(hub.sessions, hub.calendar, now)
             return seeded
         return False
     finally:
@@ -257,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_commands(sub)
     add_worker_commands(sub)
     add_export_commands(sub)
+    imports = add_import_commands(sub)
+    add_forced_labor_commands(sub, imports)
     return parser
 
 

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     scheduler_interval_seconds: float = Field(default=30.0, gt=0)
 
+    # Forced labor (issue 7). The public WRO list is the one part of the API open without a token (R-FL-01): each
+    # client address gets a token bucket of `public_rate_burst` requests refilled at `public_rate_per_minute`.
+    public_rate_per_minute: float = Field(default=60.0, gt=0)
+    public_rate_burst: int = Field(default=30, ge=1)
+    # Public metrics cells with fewer detentions than this are suppressed (R-FL-METRICS-PUBLIC).
+    forced_labor_min_cell: int = Field(default=5, ge=1)
+
     @field_validator("issuer")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from hub.app import create_app
 from hub.runtime import Hub, open_hub
 from hub.services.demo import demo_clients, seed_parties
+from hub.services.demo_adcvd import seed_adcvd
 from hub.services.demo_bonds import seed_bonds
+from hub.services.demo_forced_labor import seed_forced_labor
 from hub.services.demo_ipr import seed_ipr
 from hub.settings import Settings
 
@@ -133,8 +135,10 @@ async def open_harness(data_dir: Path, database_url: str | None, backend: str) -
     hub = await open_hub(make_settings(data_dir, database_url))
     now = datetime.now(UTC)
     await seed_parties(hub.sessions, now)
+    await seed_bonds(hub.sessions, now)  # first: the IPR demo's sample request names the sample bond
     await seed_ipr(hub.sessions, hub.store, hub.calendar, now, hub.settings.expedited_value_threshold)
-    await seed_bonds(hub.sessions, now)
+    await seed_adcvd(hub.sessions, now)
+    await seed_forced_labor(hub.sessions, hub.calendar, now)
     async with hub.sessions() as session:
         demo = {c["client_id"]: c for c in await demo_clients(session)}
     transport = httpx.ASGITransport(app=create_app(hub))

@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 
 from hub.cli import _prepare, main
+from hub.db.session import transaction
+from hub.db.tables import OrgKind
 from hub.runtime import open_hub
-from hub.services.bond_export import COLUMNS, export_surety_bonds
+from hub.services import bonds
+from hub.services.bond_export import COLUMNS, export_surety_bonds, text_cell
 from hub.services.demo_bonds import ACME_BOND, HARBOR_BOND, SAMPLE_BOND
+from hub.services.parties import NewOrganization, create_organization
 from hub.settings import Settings
 
 
@@ -44,7 +48,7 @@ def test_export_writes_the_surety_view_as_csv(demo_store: Path, tmp_path: Path,
     assert harbor["insufficient_from"]
     acme = rows[ACME_BOND]
     assert (acme["status"], acme["open_adcvd_exposure"], acme["secured_entries"], acme["role"]) == (
-        "ACTIVE", "12500.00", "2", "SURETY")
+        "ACTIVE", "16375.00", "3", "SURETY")  # with the AD/CVD demo's entry 1 (hub/services/demo_adcvd.py)
     assert rows[SAMPLE_BOND]["required_amount"] == ""  # CBP sets sample bond amounts; no guide formula
 
 
@@ -74,3 +78,39 @@ def test_paging_does_not_change_the_export(demo_store: Path) -> None:
 
     now = datetime.now(UTC)
     assert asyncio.run(export(1)) == asyncio.run(export(500))
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3",
+                                  "@SUM(A1:A2)", "\tTab Imports", "\rReturn Imports"])
+def test_text_cells_that_a_spreadsheet_would_evaluate_are_quoted(name: str) -> None:
+    assert text_cell(name) == "'" + name
+    assert text_cell("Acme Home Goods") == "Acme Home Goods"
+
+
+def test_export_defuses_formula_principal_names_and_shows_co_surety_role(tmp_path: Path) -> None:
+    """A principal named like a formula is exported as text; a bond the surety co-writes has role CO_SURETY."""
+    evil = '=HYPERLINK("http://evil.example","Click")'
+
+    async def go() -> str:
+        data = tmp_path / "store"
+        await _prepare(Settings(data_dir=data, demo=True))
+        hub = await open_hub(Settings(data_dir=data, demo=True))
+        now = datetime.now(UTC)
+        try:
+            async with transaction(hub.sessions) as session:
+                principal = await create_organization(session, NewOrganization(
+                    "formula-importer", evil, OrgKind.IMPORTER, ior_number="12-345678900"), now)
+                co = await create_organization(session, NewOrganization(
+                    "co-surety", "Second Surety Co.", OrgKind.SURETY, surety_code="Q01"), now)
+                prepared = await bonds.prepare_bond(session, bonds.NewBond(
+                    number="Q01000001", type="CONTINUOUS", activity_code="1", principal_org_id=principal.id,
+                    surety_code="457", co_surety_code="Q01", amount="50000.00", effective_on=now.date()), now)
+                await bonds.file_bond(session, prepared, co.id, "test", now)
+            out = io.StringIO()
+            await export_surety_bonds(hub.sessions, hub.policy, "Q01", now, out)
+            return out.getvalue()
+        finally:
+            await hub.close()
+
+    [row] = _rows(asyncio.run(go()))
+    assert (row["bond_number"], row["role"], row["principal_name"]) == ("Q01000001", "CO_SURETY", "'" + evil)

@@ -9,18 +9,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from hub.db.money import Money, Rate
 from hub.db.tables import new_id, utc_column
 
 
 def _money(nullable: bool = False) -> Column[Decimal]:
-    return Column(Numeric(14, 2), nullable=nullable)
+    return Column(Money(), nullable=nullable)
 
 
 def _rate(nullable: bool = False) -> Column[Decimal]:
-    return Column(Numeric(9, 4), nullable=nullable)
+    return Column(Rate(), nullable=nullable)
 
 
 class AdcvdCase(SQLModel, table=True):

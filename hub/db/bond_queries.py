@@ -96,15 +96,18 @@ async def exposure_for(session: AsyncSession, bond_ids: Sequence[str], since: da
             select(col(entry.bond_id), func.count(), func.sum(col(entry.adcvd_open)), recent)
             .where(col(entry.bond_id).in_(bond_ids[i:i + _CHUNK])).group_by(col(entry.bond_id)))).all()
         for bond_id, count, adcvd, dtf in rows:
-            # SQLite sums NUMERIC as float-ish values: back to exact cents through str, never through float math.
+            # The sums are typed like their columns (hub.db.money.Money): exact Decimal on every backend
+            # (an integer sum of cents on SQLite); None when no entry matched.
             found[bond_id] = Exposure(int(count), _cents(adcvd), _cents(dtf))
     return found
 
 
-def _cents(value: object) -> Decimal:
+def _cents(value: Decimal | None) -> Decimal:
     if value is None:
         return Decimal("0.00")
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+    if not isinstance(value, Decimal):
+        raise TypeError(f"a money sum came back as {type(value).__name__}, not Decimal")
+    return value
 
 
 async def numbers_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:

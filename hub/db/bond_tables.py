@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from hub.db.money import Money, Rate
 from hub.db.tables import new_id, utc_column, utc_column_nullable
 
 
 def _money(nullable: bool = False) -> Column[Decimal]:
-    return Column(Numeric(14, 2), nullable=nullable)
+    return Column(Money(), nullable=nullable)
 
 
 class Bond(SQLModel, table=True):
@@ -54,7 +55,7 @@ class Bond(SQLModel, table=True):
     dtf: Decimal | None = Field(default=None, sa_column=_money(nullable=True))
     entered_value: Decimal | None = Field(default=None, sa_column=_money(nullable=True))
     pga_regulated: bool = False
-    adcvd_rate_percent: Decimal | None = Field(default=None, sa_column=Column(Numeric(9, 4), nullable=True))
+    adcvd_rate_percent: Decimal | None = Field(default=None, sa_column=Column(Rate(), nullable=True))
     adcvd_subject_value: Decimal | None = Field(default=None, sa_column=_money(nullable=True))
     sites: int = 1
     supersedes_bond_id: str | None = Field(default=None, foreign_key="bonds.id", max_length=32)

@@ -4,6 +4,14 @@ from hub.db.adcvd_tables import AdcvdCase, AdcvdCompanyRate, Entry, EntryLine
 from hub.db.audit_tables import DisclosureEntry
 from hub.db.bond_tables import Bond, BondInsufficiencyNotice, BondSecuredEntry
 from hub.db.event_tables import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from hub.db.forced_labor_tables import (
+    ForcedLaborAllegation,
+    ForcedLaborDetention,
+    ForcedLaborDocument,
+    ForcedLaborOrder,
+    ForcedLaborOrderStatus,
+    ForcedLaborSupplier,
+)
 from hub.db.ipr_tables import (
     AuthenticationRequest,
     Detention,
@@ -39,6 +47,12 @@ __all__ = [
     "DisclosureEntry",
     "Entry",
     "EntryLine",
+    "ForcedLaborAllegation",
+    "ForcedLaborDetention",
+    "ForcedLaborDocument",
+    "ForcedLaborOrder",
+    "ForcedLaborOrderStatus",
+    "ForcedLaborSupplier",
     "ImporterResponse",
     "OAuthClient",
     "Organization",

@@ -10,7 +10,9 @@ from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select,
 from sqlmodel import col
 
 from hub.auth.principal import Principal
+from hub.db.adcvd_tables import Entry
 from hub.db.bond_tables import Bond
+from hub.db.forced_labor_tables import ForcedLaborAllegation, ForcedLaborDetention
 from hub.db.ipr_tables import Detention, DetentionRecordation
 from hub.db.tables import Organization, PowerOfAttorney, Recordation
 from hub.domain.bonds import Purpose
@@ -89,3 +91,48 @@ def bonds_visible_to(principal: Principal) -> ColumnElement[bool]:
         col(Bond.surety_org_id) == me,
         col(Bond.co_surety_org_id) == me,
     )
+
+
+def forced_labor_detentions_visible_to(principal: Principal) -> ColumnElement[bool]:
+    """Mirrors ReadForcedLaborDetention in policies/forced_labor.cedar: R-FL-02-CBP, R-FL-02 (importer of record,
+    its broker with an active power of attorney), R-FL-02-OTHERS (IP owners, sureties, PGAs: none), R-FL-01-ANON."""
+    kind, me = principal.org_kind, principal.organization_id
+    if kind == "CBP":
+        return true()
+    if kind in ("IP_OWNER", "SURETY", "PGA", "ANONYMOUS"):
+        return false()
+    principals = select(col(PowerOfAttorney.importer_org_id)).where(
+        col(PowerOfAttorney.broker_org_id) == me, col(PowerOfAttorney.revoked_at).is_(None)
+    )
+    return or_(col(ForcedLaborDetention.importer_org_id) == me,
+               col(ForcedLaborDetention.importer_org_id).in_(principals))
+
+
+def allegations_visible_to(principal: Principal) -> ColumnElement[bool]:
+    """Mirrors ReadAllegation: R-FL-04-CBP (CBP sees all), R-FL-04-READ (submitters see their own)."""
+    if principal.org_kind == "CBP":
+        return true()
+    if principal.org_kind == "ANONYMOUS":
+        return false()
+    return col(ForcedLaborAllegation.submitter_org_id) == principal.organization_id
+
+
+def entries_visible_to(principal: Principal) -> ColumnElement[bool]:
+    """Mirrors ReadEntry in policies/adcvd.cedar: R-AD-06-CBP, R-AD-06 (importer, POA broker, filer),
+    R-AD-06-SURETY (surety or co-surety of the securing bond), R-AD-06-NONE (IP owners and PGAs)."""
+    kind, me = principal.org_kind, principal.organization_id
+    if kind == "CBP":
+        return true()
+    if kind in ("PGA", "IP_OWNER"):
+        return false()
+    principals = select(col(PowerOfAttorney.importer_org_id)).where(
+        col(PowerOfAttorney.broker_org_id) == me, col(PowerOfAttorney.revoked_at).is_(None)
+    )
+    my_bonds = select(col(Bond.id)).where(or_(col(Bond.surety_org_id) == me, col(Bond.co_surety_org_id) == me))
+    return or_(
+        col(Entry.importer_org_id) == me,
+        col(Entry.importer_org_id).in_(principals),
+        col(Entry.filer_org_id) == me,
+        col(Entry.bond_id).in_(my_bonds),
+    )
+

@@ -167,11 +167,14 @@ def continuous_required(
 
 
 def single_transaction_required(
-    guide: Guide, entered_value: Decimal, dtf: Decimal, pga_regulated: bool,
+    guide: Guide, entered_value: Decimal, dtf: Decimal, pga_regulated: bool, *,
+    adcvd_rate_percent: Decimal | None = None, adcvd_subject_value: Decimal | None = None,
 ) -> Requirement:
     """R-BOND-04: >= entered value + DTF; >= multiplier x entered value for PGA-regulated or restricted goods.
 
-    Both floors hold at once (each source says "not less than"), so the larger one applies.
+    Both floors hold at once (each source says "not less than"), so the larger one applies. Where the bond
+    secures AD/CVD instead of a cash deposit (R-BOND-05; FACTS §3: "usually" a single entry bond), the AD/CVD
+    supplement (rate x value of the subject goods) is added on top: neither floor covers AD/CVD duties.
     """
     value, duties = _decimal(entered_value, "entered_value"), _decimal(dtf, "dtf")
     required = value + duties
@@ -182,6 +185,12 @@ def single_transaction_required(
         inputs.append(("pgaValueMultiplier", str(guide.pga_value_multiplier)))
         if multiple > required:
             required, basis = multiple, f"{guide.pga_value_multiplier} x entered value (PGA-regulated)"
+    if adcvd_rate_percent is not None and adcvd_subject_value is not None:
+        supplement = adcvd_supplement(adcvd_rate_percent, adcvd_subject_value)
+        required += supplement
+        basis += " + AD/CVD supplement"
+        inputs += [("adcvdRatePercent", str(adcvd_rate_percent)), ("adcvdSubjectValue", str(adcvd_subject_value)),
+                   ("adcvdSupplement", str(supplement))]
     return Requirement(required.quantize(CENT, ROUND_CEILING), "R-BOND-04", basis, guide.id, tuple(inputs))
 
 

@@ -4,10 +4,10 @@ One pump per process reads new outbox rows and hands each to every open feed; su
 render per principal themselves. What wakes the pump depends on the database:
 
 * PostgreSQL: a dedicated asyncpg connection LISTENs on ``hub_events``. A trigger on the outbox
-  table (migration 0006) NOTIFYs in the writing transaction and PostgreSQL delivers it at commit, so a wake-up always finds the row
-  committed, whichever Hub process wrote it. If the listener connection is lost, notifications sent
-  while nobody listened are gone; after LISTEN is re-established the pump therefore reads everything
-  above the last seq it saw, so nothing committed in the gap is lost.
+  table (migration 0006) NOTIFYs in the writing transaction and PostgreSQL delivers it at commit,
+  so a wake-up always finds the row committed, whichever Hub process wrote it. If the listener
+  connection is lost, notifications sent while nobody listened are gone; after LISTEN is re-established
+  the pump therefore reads everything above the last seq it saw, so nothing committed in the gap is lost.
 * SQLite has no NOTIFY: the pump polls the outbox every ``poll_interval`` (the SQLite demo is one
   process, so it also sees events written by its in-process worker and by CLI commands).
 

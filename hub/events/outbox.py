@@ -37,8 +37,26 @@ BOND_EVENTS = {
 }
 # Notice + 15 days: the bond became INSUFFICIENT (hub/services/bond_clock.py scans for it).
 BOND_TIME_EVENTS = ("bond.insufficient",)
+# Forced labor (hub/services/forced_labor*.py): by the step that produces them (R-FL-03, 19 CFR 12.43-12.44).
+FORCED_LABOR_EVENTS = {
+    "DETAINED": "forced_labor.detained",
+    "SUBMITTED": "forced_labor.admissibility_submitted",
+    "RELEASE": "forced_labor.released",
+    "EXCLUDE": "forced_labor.excluded",
+    "SEIZE": "forced_labor.seized",
+    "EXPORT": "forced_labor.exported",
+    "PROTEST": "forced_labor.protested",
+}
+# From the clocks (hub/services/forced_labor_clock.py): 3-month window lapsed (12.43), 60 days after an exclusion
+# notice (12.44(b)), UFLPA 30 days (151.16).
+FORCED_LABOR_TIME_EVENTS = ("forced_labor.proof_window_lapsed", "forced_labor.deemed_abandoned",
+                            "forced_labor.deemed_excluded")
+# AD/CVD entries (hub/services/entries.py, hub/services/entry_import.py): the importer, its broker and the
+# surety of the securing bond hear of an entry recorded for them.
+ENTRY_EVENTS = {"RECORDED": "adcvd.entry_recorded"}
 EVENT_TYPES = tuple(sorted({*DETENTION_STEP_EVENTS.values(), *TIME_EVENTS, *BOND_EVENTS.values(),
-                            *BOND_TIME_EVENTS}))
+                            *BOND_TIME_EVENTS, *FORCED_LABOR_EVENTS.values(), *FORCED_LABOR_TIME_EVENTS,
+                            *ENTRY_EVENTS.values()}))
 
 
 async def emit(

@@ -41,10 +41,14 @@ class Selection:
 
 def _selections() -> dict[str, Selection]:
     # Imported late: the GraphQL types import the services, which import the outbox.
+    from hub.graphql.types.adcvd import ENTRY_EVENT_SELECTION
     from hub.graphql.types.bonds import BOND_EVENT_SELECTION
+    from hub.graphql.types.forced_labor import FORCED_LABOR_EVENT_SELECTION
 
     return {"Detention": Selection(DETENTION_SELECTION, "detention"),
-            "Bond": Selection(BOND_EVENT_SELECTION, "bond")}
+            "Bond": Selection(BOND_EVENT_SELECTION, "bond"),
+            "Entry": Selection(ENTRY_EVENT_SELECTION, "entry"),
+            "ForcedLaborDetention": Selection(FORCED_LABOR_EVENT_SELECTION, "forcedLaborDetention")}
 
 
 # The name under which an event's ``detail`` appears, by event type (hub.db.event_tables.OutboxEvent.detail).

@@ -30,6 +30,7 @@ from hub.events.outbox import emit_once
 from hub.policy.detention_facts import events_of
 from hub.runtime import Hub
 from hub.services.bond_clock import scan as scan_bonds
+from hub.services.forced_labor_clock import scan as scan_forced_labor
 
 WINDOW_LAPSED = "detention.window_lapsed"
 DEADLINE_MISSED = "detention.deadline_missed"
@@ -99,7 +100,8 @@ async def scan(hub: Hub, now: datetime) -> int:
     """Every time-driven event due at ``now`` not emitted before (detentions, then bonds); how many were new."""
     # Bonds keep their own clock scan (R-BOND-03: notice + 15 days -> bond.insufficient); it runs here
     # so that one worker loop drives every clock.
-    return await _scan_detentions(hub, now) + await scan_bonds(hub.sessions, now)
+    return (await _scan_detentions(hub, now) + await scan_bonds(hub.sessions, now)
+            + await scan_forced_labor(hub.sessions, hub.calendar, now))
 
 
 async def _scan_detentions(hub: Hub, now: datetime) -> int:

@@ -1,7 +1,8 @@
 """The /graphql endpoint: bearer-token authentication (RFC 6750), then Strawberry.
 
 A request without a valid token never reaches GraphQL: it gets a 401 with a WWW-Authenticate
-header that says why, and no body beyond a coded error.
+header that says why, and no body beyond a coded error. The one exception is a token-less query of the public
+WRO/Finding list only (R-FL-01; hub/graphql/public_access.py), rate-limited per client address.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from hub.db.session import transaction
 from hub.events.broker import EventBroker
 from hub.graphql.context import HubContext
 from hub.graphql.loaders import Loaders
+from hub.graphql.public_access import TokenBuckets, public_query_of
 from hub.graphql.schema import build_schema
 from hub.graphql.websocket import HubTransportWSHandler, SocketContext, authenticate_socket, is_subscription
+from hub.policy.forced_labor_facts import ANONYMOUS_PRINCIPAL
 from hub.runtime import Hub
 
 log = logging.getLogger("hub.graphql")
@@ -65,6 +68,7 @@ class HubGraphQL(GraphQL[HubContext | SocketContext, None]):
         )
         self.hub = hub
         self.broker = broker
+        self.public_buckets = TokenBuckets(settings.public_rate_per_minute, settings.public_rate_burst)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -78,7 +82,15 @@ class HubGraphQL(GraphQL[HubContext | SocketContext, None]):
             await (await self.render_graphql_ide(request))(scope, receive, send)
             return
         now = datetime.now(UTC)
-        outcome = authenticate(self.hub.validator, request, now)
+        outcome: Principal | Response
+        if not request.headers.getlist("authorization") and await public_query_of(request):
+            # R-FL-01: the public WRO list needs no token; rate-limited per client address instead.
+            wait = self.public_buckets.take(request.client.host if request.client else "unknown")
+            outcome = ANONYMOUS_PRINCIPAL if not wait else coded_error(
+                429, "RATE_LIMITED", "too many requests without a token from this address; retry later",
+                {"Retry-After": str(max(1, round(wait)))})
+        else:
+            outcome = authenticate(self.hub.validator, request, now)
         if isinstance(outcome, Response):
             await outcome(scope, receive, send)
             return

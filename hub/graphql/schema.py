@@ -12,18 +12,22 @@ from strawberry.extensions import (
 )
 
 from hub.graphql.errors import CodedErrors
+from hub.graphql.mutations.adcvd import EntryMutations
 from hub.graphql.mutations.bonds import BondMutations
 from hub.graphql.mutations.detentions import DetentionMutations
+from hub.graphql.mutations.forced_labor import ForcedLaborMutations
 from hub.graphql.mutations.webhooks import WebhookMutations
 from hub.graphql.query import Query
 from hub.graphql.subscriptions import Subscription
+from hub.graphql.types.adcvd import AdcvdCaseNode, EntryNode
 from hub.graphql.types.bonds import BondNode
 from hub.graphql.types.detentions import DetentionType
+from hub.graphql.types.forced_labor import AllegationNode, ForcedLaborDetentionNode, WithholdReleaseOrderNode
 from hub.graphql.types.parties import OrganizationType
 
 
 @strawberry.type
-class Mutation(DetentionMutations, WebhookMutations, BondMutations):
+class Mutation(DetentionMutations, WebhookMutations, BondMutations, ForcedLaborMutations, EntryMutations):
     """The Mutation root: one base class per domain."""
 
 
@@ -36,7 +40,8 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30) -> strawberry.Schem
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[OrganizationType, DetentionType, BondNode],
+        types=[OrganizationType, DetentionType, BondNode, WithholdReleaseOrderNode, ForcedLaborDetentionNode,
+               AllegationNode, AdcvdCaseNode, EntryNode],
         extensions=[
             # Parsing and validating cost ~2 ms of a small query (DESIGN.md): cache both. Factories,
             # so each request gets fresh extension state; the caches themselves are module-level.

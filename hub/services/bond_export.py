@@ -29,8 +29,17 @@ COLUMNS = ("bond_number", "role", "type", "purpose", "activity_code", "principal
 SURETY_VIEWER = PrincipalFacts("SURETY", frozenset({"trade"}))
 
 
+# CSV injection (formula injection): a spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+def text_cell(value: str) -> str:
+    """A free-text cell, defused: a leading quote makes spreadsheets show it as text instead of evaluating it."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
 def row_of(view: BondView, surety_org_id: str, policy: PolicyEngine) -> list[str]:
@@ -38,12 +47,12 @@ def row_of(view: BondView, surety_org_id: str, policy: PolicyEngine) -> list[str
     exposure = policy.decide(SURETY_VIEWER, "ReadBondExposure", "Bond", view.subject.facts).allowed
     return [
         row.number, CO_SURETY if row.co_surety_org_id == surety_org_id else "SURETY", row.type, row.purpose,
-        row.activity_code, row.principal_org_id, row.principal_name, _money(row.amount),
+        row.activity_code, text_cell(row.principal_org_id), text_cell(row.principal_name), _money(row.amount),
         _money(view.sufficiency.requirement.required), _money(view.sufficiency.shortfall), view.status.value,
         view.insufficient_from.isoformat() if view.insufficient_from else "",
         _money(view.exposure.open_adcvd) if exposure else "", str(view.exposure.entries) if exposure else "",
         row.effective_on.isoformat(), row.terminates_on.isoformat() if row.terminates_on else "",
-        ";".join(row.riders),
+        text_cell(";".join(row.riders)),
     ]
 
 

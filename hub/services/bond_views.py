@@ -62,8 +62,13 @@ def requirement_of(row: Bond, exposure: queries.Exposure, guide: Guide) -> domai
         # § 133.21(b)(5), (c)(2), (f): CBP sets a sample bond's amount per request; no guide formula (R-IPR-07).
         return domain.Requirement(None, "R-IPR-07", "sample bond: amount set by CBP for the request", None, ())
     if row.type == domain.BondType.SINGLE_TRANSACTION.value:
-        return domain.single_transaction_required(guide, row.entered_value or Decimal(0), row.dtf or Decimal(0),
-                                                  row.pga_regulated)
+        if row.entered_value is None or row.dtf is None:
+            # Filed before both were required: no amount can be computed, so none is claimed (never "0.00").
+            return domain.Requirement(None, "R-BOND-04", "single transaction bond without entered value and DTF",
+                                      guide.id, ())
+        return domain.single_transaction_required(guide, row.entered_value, row.dtf, row.pga_regulated,
+                                                  adcvd_rate_percent=row.adcvd_rate_percent,
+                                                  adcvd_subject_value=row.adcvd_subject_value)
     # R-BOND-02: CBP's recorded DTF figure for the previous 12 months when there is one, else the DTF of the
     # entries this bond secured in those 12 months.
     dtf, source = (row.dtf, "RECORDED") if row.dtf is not None else (exposure.dtf_last_12_months, "SECURED_ENTRIES")

@@ -82,6 +82,14 @@ async def surety_by_code(session: AsyncSession, code: str) -> Organization:
     return org
 
 
+async def co_surety_by_code(session: AsyncSession, code: str) -> Organization:
+    """The co-surety's own codes, so the caller knows which of the two codes is wrong."""
+    try:
+        return await surety_by_code(session, code)
+    except InvalidInput as exc:
+        raise InvalidInput(f"co-surety: {exc.message}", code=f"{exc.code.replace('SURETY', 'CO_SURETY')}") from None
+
+
 def _riders(riders: list[str]) -> list[str]:
     cleaned = sorted({r.strip().upper() for r in riders})
     if len(cleaned) > MAX_RIDERS or any(not _RIDER.fullmatch(r) for r in cleaned):
@@ -112,13 +120,21 @@ async def prepare_bond(session: AsyncSession, spec: NewBond, now: datetime) -> P
     if (rate is None) != (subject_value is None):
         raise InvalidInput("the AD/CVD supplement needs both the rate and the subject value (R-BOND-05)",
                            code="ADCVD_INPUTS_INCOMPLETE")
+    if type_ == domain.BondType.SINGLE_TRANSACTION.value and purpose == domain.Purpose.GENERAL.value:
+        # R-BOND-04: the required amount is computed from both; without them it would read 0.00, "sufficient".
+        if entered is None or dtf is None:
+            raise InvalidInput("a single transaction bond states the entry's enteredValue and dtf (R-BOND-04)",
+                               code="MISSING_SINGLE_TRANSACTION_VALUES")
+        if subject_value is not None and subject_value > entered:
+            raise InvalidInput("the AD/CVD subject value of a single transaction is part of its entered value",
+                               code="ADCVD_SUBJECT_VALUE_EXCEEDS_ENTERED")
     if spec.sites < 1 or spec.sites > 1000:
         raise InvalidInput("sites is 1-1000 (C4 FTZ bonds: per activated site)", code="INVALID_SITES")
     if spec.terminates_on is not None and spec.terminates_on <= spec.effective_on:
         raise InvalidInput("a bond terminates after its effective date", code="TERMINATION_BEFORE_EFFECTIVE")
     riders = _riders(spec.riders)
     surety = await surety_by_code(session, spec.surety_code)
-    co_surety = await surety_by_code(session, spec.co_surety_code) if spec.co_surety_code else None
+    co_surety = await co_surety_by_code(session, spec.co_surety_code) if spec.co_surety_code else None
     if co_surety is not None and co_surety.id == surety.id:
         raise InvalidInput("the co-surety is another surety than the surety", code="SAME_SURETY")
     principal = await _lock_principal(session, spec.principal_org_id)

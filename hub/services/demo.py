@@ -64,7 +64,7 @@ CLIENTS = (
     DemoClient("demo-ipowner-northwind", "northwind-brands", ("trade",)),
     DemoClient("demo-ipowner-vertex", "vertex-audio", ("trade",)),
     DemoClient("demo-surety-liberty", "liberty-surety", ("trade",)),
-    DemoClient("demo-pga-commerce", "commerce-ita", ("agency",)),
+    DemoClient("demo-pga-commerce", "commerce-ita", ("agency", "adcvd")),  # "adcvd": AD/CVD aggregates (R-AD-06)
     DemoClient("demo-pga-dol", "dol-ilab", ("agency",)),
 )
 

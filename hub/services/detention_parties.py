@@ -4,7 +4,6 @@ authentication determination, sample requests and photographic standards guides.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -13,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hub.db.bond_tables import Bond
 from hub.db.ipr_tables import (
     AuthenticationRequest,
     Detention,
@@ -24,17 +24,18 @@ from hub.db.ipr_tables import (
     SampleRequest,
 )
 from hub.db.tables import Recordation
+from hub.domain import bonds as bond_domain
 from hub.domain import detention_workflow as wf
+from hub.domain.bond_guides import guide_book
 from hub.domain.detentions import Events
 from hub.errors import Conflict, InvalidInput, NotFound
 from hub.policy.detention_facts import events_of
+from hub.services.bonds import status_now
 from hub.services.detentions import apply_step, load_for_update
 from hub.services.documents import StoredDocument
 
 DETERMINATIONS = ("COUNTERFEIT", "AUTHENTIC", "INCONCLUSIVE")
 SAMPLE_KINDS = ("REDACTED", "UNREDACTED", "SEIZED")
-# Bond numbers as CBP assigns them are 9 characters in the Hub's data (FACTS §3 gives no public format).
-_BOND_NUMBER = re.compile(r"[0-9A-Z]{9}")
 
 
 def check_response(events: Events, statement: str, now: datetime) -> str:
@@ -126,15 +127,14 @@ async def request_sample(
     """R-IPR-07, § 133.21(b)(5), (c)(2), (f): every sample to the owner needs a sample bond."""
     if kind not in SAMPLE_KINDS:
         raise InvalidInput(f"kind is one of {SAMPLE_KINDS}", code="INVALID_SAMPLE_KIND")
-    number = bond_number.strip().upper()
-    if not _BOND_NUMBER.fullmatch(number):
-        raise InvalidInput("a sample bond number is 9 letters or digits", code="INVALID_BOND_NUMBER")
+    number = bond_domain.validate_bond_number(bond_number, guide_book())
     try:
         amount = Decimal(bond_amount)
     except InvalidOperation:
         raise InvalidInput("bond amount is a decimal string", code="INVALID_AMOUNT") from None
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise InvalidInput("bond amount is positive with at most 2 decimals", code="INVALID_AMOUNT")
+    await check_sample_bond(session, number, owner_org_id, now)
     sample = SampleRequest(detention_id=detention.id, owner_org_id=owner_org_id, kind=kind, requested_at=now,
                            bond_number=number, bond_amount=amount)
     session.add(sample)
@@ -142,6 +142,21 @@ async def request_sample(
                                client_id=client_id, note=kind))
     await session.flush()
     return sample
+
+
+async def check_sample_bond(session: AsyncSession, number: str, owner_org_id: str, now: datetime) -> Bond:
+    """The bond a sample request names is a filed IPR sample bond (§ 113.70) of the requesting owner, in force now."""
+    bond = (await session.exec(select(Bond).where(Bond.number == number))).first()
+    if bond is None:
+        raise InvalidInput(f"no bond {number} is on file", code="UNKNOWN_BOND")
+    if bond.purpose != bond_domain.Purpose.IPR_SAMPLE.value:
+        raise InvalidInput(f"bond {number} is not an IPR sample bond (§ 113.70)", code="NOT_A_SAMPLE_BOND")
+    if bond.principal_org_id != owner_org_id:
+        raise InvalidInput(f"bond {number} is not the requesting owner's sample bond", code="SAMPLE_BOND_NOT_OWNERS")
+    state = await status_now(session, bond, now)
+    if state is not bond_domain.BondStatus.ACTIVE:
+        raise InvalidInput(f"sample bond {number} is {state.value}", code="BOND_NOT_ACTIVE", status=state.value)
+    return bond
 
 
 async def add_photo_guide(

@@ -23,7 +23,8 @@ from hub.errors import Conflict, InvalidInput, NotFound
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 # Roles a client may carry; policies read them (policies/*.cedar). Unknown roles are a typo, not a grant.
-ROLES = frozenset({"officer", "analyst", "hub-admin", "org-admin", "trade", "agency"})
+# "adcvd": an agency client that reads AD/CVD per-case aggregates (Commerce, policies/adcvd.cedar R-AD-06-COMMERCE).
+ROLES = frozenset({"officer", "analyst", "hub-admin", "org-admin", "trade", "agency", "adcvd"})
 
 
 @dataclass(frozen=True)

@@ -194,3 +194,13 @@ def test_overlaps_and_twelve_months() -> None:
     assert not domain.overlaps(date(2025, 1, 1), date(2025, 6, 1), date(2025, 6, 1), None)
     assert domain.twelve_months_before(date(2024, 2, 29)) == date(2023, 2, 28)
     assert domain.twelve_months_before(date(2026, 1, 5)) == date(2025, 1, 5)
+
+
+def test_r_bond_04_05_single_transaction_adds_the_adcvd_supplement() -> None:
+    # value + DTF = 10,500; PGA 3 x value = 30,000 is the floor; + 25.5% x 8,000 = 2,040 of AD/CVD subject goods.
+    plain = domain.single_transaction_required(GUIDE_2024, D("10000"), D("500"), False,
+                                               adcvd_rate_percent=D("25.5"), adcvd_subject_value=D("8000"))
+    pga = domain.single_transaction_required(GUIDE_2024, D("10000"), D("500"), True,
+                                             adcvd_rate_percent=D("25.5"), adcvd_subject_value=D("8000"))
+    assert (plain.required, pga.required) == (D("12540.00"), D("32040.00"))
+    assert dict(plain.inputs)["adcvdSupplement"] == "2040.00" and plain.basis.endswith("AD/CVD supplement")

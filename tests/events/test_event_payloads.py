@@ -21,7 +21,7 @@ from tests.events.webhook_support import (
     signature_ok,
 )
 from tests.graphql.bond_helpers import NOTICE, file_bond, file_input, iso, today
-from tests.graphql.detention_helpers import HARBOR, NORTHWIND, OFFICER, SURETY, days_ago, gql, record, step
+from tests.graphql.detention_helpers import ACME, HARBOR, NORTHWIND, OFFICER, SURETY, days_ago, gql, record, step
 
 NOTICED = "bond.insufficiency_noticed"
 
@@ -30,7 +30,9 @@ async def test_bond_insufficiency_notice_reaches_principal_and_surety_and_no_one
     harness: HubHarness, receiver: Receiver
 ) -> None:
     await drain(harness.hub)
-    spec = file_input(harness, HARBOR, type="CONTINUOUS", activityCode="3", amount="50000.00",
+    # Activity 2, not 3: tests/graphql/test_bonds.py files Harbor's activity-3 continuous bond in the same
+    # session-scoped harness, and a second one would overlap it (BOND_OVERLAP).
+    spec = file_input(harness, HARBOR, type="CONTINUOUS", activityCode="2", amount="50000.00",
                       effectiveOn=iso(today() - timedelta(days=60)))
     node = (await file_bond(harness, SURETY, spec))["data"]["fileBond"]
     paths = {c: f"{c}-{harness.backend}-bond" for c in (HARBOR, SURETY, NORTHWIND)}
@@ -70,3 +72,29 @@ async def test_missed_deadline_event_names_the_deadline(harness: HubHarness, rec
         sent_at = notice["data"]["sendNoticeOfDetention"]["noticeOfDetentionSentAt"]
         assert missed["data"]["dueAt"] == missed["timestamp"]
         assert missed["data"]["detention"]["noticeOfDetentionSentAt"] == sent_at
+
+
+async def test_entry_event_reaches_surety_with_amounts_only(harness: HubHarness, receiver: Receiver) -> None:
+    from tests.graphql.bond_helpers import file_bond, file_input
+    from tests.graphql.test_adcvd import RECORD, _input
+
+    await drain(harness.hub)
+    # A bond of its own: the demo bonds' exposure figures stay as other tests expect them.
+    bond_spec = file_input(harness, ACME, effectiveOn=iso(today() - timedelta(days=10)))
+    assert "errors" not in await file_bond(harness, SURETY, bond_spec)
+    bond_number = bond_spec["number"]
+    recorded_type = "adcvd.entry_recorded"
+    paths = {c: f"{c}-{harness.backend}-entry" for c in (SURETY, NORTHWIND)}
+    async with (endpoint(harness, SURETY, receiver, paths[SURETY], [recorded_type]) as surety,
+                endpoint(harness, NORTHWIND, receiver, paths[NORTHWIND], [recorded_type]) as stranger):
+        spec = _input(bondNumber=bond_number, entryDate=iso(today() - timedelta(days=3)))
+        assert "errors" not in await gql(harness, OFFICER, RECORD, {"input": spec})
+        await deliver(harness.hub)
+        [got] = [r for r in receiver.of(surety.path) if r.json["data"]["entry"]["number"] == spec["entryNumber"]]
+        entry = got.json["data"]["entry"]
+        # R-AD-06-SURETY: the surety of the securing bond hears of the entry: amounts and deposits, no parties
+        # and no findings.
+        assert entry["bondNumber"] == bond_number and entry["enteredValue"] == "1000.00"
+        assert entry["importer"] is None and entry["findings"] == []
+        # R-AD-06-NONE: an IP owner never receives an entry.
+        assert receiver.of(stranger.path) == []

@@ -95,13 +95,19 @@ async def count_rows(harness: HubHarness, model: type[SQLModel]) -> int:
         return int((await session.exec(select(func.count()).select_from(model))).one())
 
 
-async def bond_rows(harness: HubHarness) -> tuple[int, int, int, int]:
-    """Everything a bond action may write: bonds, notices, secured entries, bond events."""
+async def bond_rows(harness: HubHarness) -> tuple[object, ...]:
+    """Everything a bond action may write: bonds, notices, secured entries, bond events - counted - and each
+    bond's version, termination, amount and DTF and each notice's superseding, so an UPDATE shows too."""
     async with harness.hub.sessions() as session:
         events = int((await session.exec(select(func.count()).select_from(OutboxEvent)
                                          .where(col(OutboxEvent.object_type) == "Bond"))).one())
+        bonds = [tuple(r) for r in (await session.exec(
+            select(Bond.id, Bond.version, Bond.terminates_on, Bond.amount, Bond.dtf).order_by(col(Bond.id)))).all()]
+        notices = [tuple(r) for r in (await session.exec(
+            select(BondInsufficiencyNotice.id, BondInsufficiencyNotice.superseded_at,
+                   BondInsufficiencyNotice.superseded_by_bond_id).order_by(col(BondInsufficiencyNotice.id)))).all()]
     return (await count_rows(harness, Bond), await count_rows(harness, BondInsufficiencyNotice),
-            await count_rows(harness, BondSecuredEntry), events)
+            await count_rows(harness, BondSecuredEntry), events, bonds, notices)
 
 
 async def bond_events(harness: HubHarness, bond_pk: str) -> list[str]:

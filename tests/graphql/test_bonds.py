@@ -6,14 +6,28 @@ The shared harness also holds bonds other tests file, so listings are compared o
 
 from __future__ import annotations
 
+import csv
+import io
+import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
+from hub.db.bond_queries import Exposure
+from hub.db.bond_tables import Bond
+from hub.db.session import transaction
+from hub.db.tables import OrgKind
+from hub.domain import bonds as domain
+from hub.domain.bond_guides import guide_book
 from hub.domain.identifiers import entry_check_digit
+from hub.events.dispatcher import utc_now
 from hub.graphql.relay import from_global_id, to_global_id
 from hub.services import bond_clock
+from hub.services.bond_export import export_surety_bonds
+from hub.services.bond_views import requirement_of
 from hub.services.demo_bonds import ACME_BOND, HARBOR_BOND, SAMPLE_BOND
+from hub.services.parties import NewOrganization, create_client, create_organization
 from tests.conftest import HubHarness
 from tests.graphql.bond_helpers import (
     DEMO_BONDS,
@@ -104,7 +118,8 @@ async def test_surety_broker_and_principal_see_exposure_filer_fields_guarded(har
     for client_id in (SURETY, ACME, COASTLINE, OFFICER):
         node = await bond(harness, client_id, ACME_BOND)
         assert node is not None
-        assert node["openExposure"] == "12500.00" and node["securedEntryCount"] == 2, client_id
+        # Two bond demo entries, and the AD/CVD demo's entry 1 (C-570-068 deposit 3,875.00) secured on it too.
+        assert node["openExposure"] == "16375.00" and node["securedEntryCount"] == 3, client_id
         assert {e["adcvdBonded"] for e in node["securedEntries"]} == {True, False}
     sample = await bond(harness, NORTHWIND, SAMPLE_BOND)
     assert sample is not None and sample["purpose"] == "IPR_SAMPLE" and sample["requiredAmount"] is None
@@ -288,3 +303,61 @@ async def test_a_page_costs_a_bounded_number_of_statements(harness: HubHarness, 
     # The page, notices, exposure, predecessor numbers, successors, secured entries, powers of attorney and
     # organizations (when the short-lived organization cache misses): never one per bond.
     assert max(costs) <= 8, costs
+
+
+async def test_writes_nothing_check_sees_an_update_of_an_existing_bond(harness: HubHarness) -> None:
+    """bond_rows compares each bond's version, termination, amount and DTF, not only row counts."""
+    node = (await file_bond(harness, SURETY, file_input(harness, ACME)))["data"]["fileBond"]
+    before = await bond_rows(harness)
+    async with transaction(harness.hub.sessions) as session:
+        row = await session.get(Bond, from_global_id(node["id"])[1])
+        assert row is not None
+        row.terminates_on, row.version = today() + timedelta(days=1), row.version + 1
+        session.add(row)
+    assert await bond_rows(harness) != before
+
+
+async def test_co_surety_lists_the_bond_and_exports_it_as_co_surety(harness: HubHarness) -> None:
+    """A bond with a co-surety (CBP Form 301): the co-surety lists it over GraphQL and exports it as CO_SURETY."""
+    co_code = f"C{uuid.uuid4().hex[:2].upper()}"
+    now = utc_now()
+    async with transaction(harness.hub.sessions) as session:
+        org = await create_organization(session, NewOrganization(
+            f"co-surety-{co_code.lower()}", f"Co-Surety {co_code}", OrgKind.SURETY, surety_code=co_code), now)
+        issued = await create_client(session, org, ["trade"], now, name="co-surety test")
+    token = (await harness.client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                                       auth=(issued.client.client_id, issued.secret or ""))).json()["access_token"]
+    spec = file_input(harness, ACME, coSuretyCode=co_code.lower())
+    filed = await file_bond(harness, SURETY, spec)
+    assert "errors" not in filed, filed
+    assert filed["data"]["fileBond"]["coSurety"] == {"code": co_code, "name": f"Co-Surety {co_code}"}
+    response = await harness.client.post("/graphql", headers={"Authorization": f"Bearer {token}"},
+                                         json={"query": PAGE, "variables": {"first": 50}})
+    listed = [e["node"] for e in response.json()["data"]["bonds"]["edges"]]
+    assert [(n["number"], n["surety"]["code"], n["coSurety"]["code"]) for n in listed] == [
+        (spec["number"], "457", co_code)]
+    assert spec["number"] in {n["number"] for n in await all_bonds(harness, SURETY)}  # and the surety still
+    out = io.StringIO()
+    assert await export_surety_bonds(harness.hub.sessions, harness.hub.policy, co_code, now, out) == 1
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (row["bond_number"], row["role"], row["required_amount"]) == (spec["number"], "CO_SURETY", "30000.00")
+
+
+async def test_single_transaction_bond_adds_the_adcvd_supplement(harness: HubHarness) -> None:
+    """R-BOND-04 + R-BOND-05: entered value + DTF (10,500), plus 40% x 10,000 of AD/CVD subject goods."""
+    spec = file_input(harness, ACME, amount="12000.00", pgaRegulated=False, adcvdRatePercent="40",
+                      adcvdSubjectValue="10000.00")
+    node = (await file_bond(harness, SURETY, spec))["data"]["fileBond"]
+    assert (node["requiredAmount"], node["shortfall"]) == ("14500.00", "2500.00")
+    s = (await gql(harness, SURETY, SUFFICIENCY, {"number": spec["number"]}))["data"]["bondSufficiency"]
+    inputs = {i["name"]: i["value"] for i in s["inputs"]}
+    assert (s["ruleId"], s["sufficient"], inputs["adcvdSupplement"]) == ("R-BOND-04", False, "4000.00")
+
+
+def test_single_transaction_bond_without_values_claims_no_required_amount() -> None:
+    """A single transaction bond stored without entered value or DTF is not shown as requiring 0.00."""
+    row = Bond(number="457999999", type="SINGLE_TRANSACTION", activity_code="1", principal_org_id="p",
+               principal_name="P", surety_org_id="s", filed_by_org_id="s", amount=Decimal("1.00"),
+               effective_on=today(), filed_at=utc_now(), filed_by_client="t")
+    requirement = requirement_of(row, Exposure(), guide_book().guide_for(today()))
+    assert requirement.required is None and domain.shortfall(row.amount, requirement.required) is None

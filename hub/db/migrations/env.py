@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import hub.db.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from hub.db.money import Money, Rate
 from hub.db.session import create_engine
 from hub.db.tables import UTCDateTime
 
@@ -21,6 +22,9 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     # UTCDateTime only converts values in Python: in the database it is a plain timestamptz.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    # Money and Rate convert values only (integers on SQLite): in the database they are plain NUMERIC columns.
+    if type_ == "type" and isinstance(obj, (Money, Rate)):
+        return f"sa.Numeric(precision={obj.precision}, scale={obj.scale})"
     if type_ == "type" and isinstance(obj, AutoString):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
     return False

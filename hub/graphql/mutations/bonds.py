@@ -109,7 +109,7 @@ class BondMutations:
             # Who may file is decided before anything else is validated: an error about the principal's other
             # bonds (BOND_OVERLAP, ...) must not answer a caller who may not file for it. Surety codes are public.
             surety = await bonds.surety_by_code(session, input.surety_code)
-            co_surety = await bonds.surety_by_code(session, input.co_surety_code) if input.co_surety_code else None
+            co_surety = await bonds.co_surety_by_code(session, input.co_surety_code) if input.co_surety_code else None
         ctx.require("FileBond", bond_facts_subject(ties, principal_pk, surety.id, co_surety.id if co_surety else None,
                                                    me, input.purpose.strip().upper()))
         spec = bonds.NewBond(

@@ -1,0 +1,141 @@
+"""``hub import adcvd-orders FILE`` and ``hub import entries FILE.csv [--json-report]`` (issue 6).
+
+Operator commands like ``hub export bonds``: they write to the store directly, as the organization named by
+``--org`` (default: the Hub's CBP organization). Only argparse is imported at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+    from hub.settings import Settings
+
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def add_import_commands(subparsers: Subparsers) -> Subparsers:
+    """The ``hub import`` group; returned so other domains add their own ``hub import X`` to it."""
+    parser = subparsers.add_parser("import", help="load reference data or bulk data from files")
+    commands = parser.add_subparsers(dest="import_command", required=True)
+    o = commands.add_parser("adcvd-orders", help="load AD/CVD orders (the USITC/ITA orders list CSV; idempotent)")
+    o.add_argument("file", help="CSV with case_number, country, product, order_date, ... (hub/reference/"
+                                "adcvd_orders.csv is the shipped copy)")
+    o.add_argument("--data-dir", default=None, help="embedded store folder (default ./.hub-data, or HUB_DATA_DIR)")
+    o.set_defaults(func=cmd_import_orders)
+    e = commands.add_parser("entries", help="bulk-load entry lines (one row per line; an entry's rows consecutive)")
+    e.add_argument("file")
+    e.add_argument("--json-report", action="store_true",
+                   help='print {"accepted": N, "rejected": [{"row", "code", "message"}]} on standard output')
+    e.add_argument("--org", default=None, help="slug of the organization recording the entries (default: CBP)")
+    e.add_argument("--data-dir", default=None, help="embedded store folder (default ./.hub-data, or HUB_DATA_DIR)")
+    e.set_defaults(func=cmd_import_entries)
+    return commands
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from hub.cli import _settings as settings_of
+
+    return settings_of(args)
+
+
+def cmd_import_orders(args: argparse.Namespace) -> int:
+    from hub.services.adcvd_cases import read_orders
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"hub import adcvd-orders: no such file: {path}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_import_orders(_settings(args), read_orders(path.read_text(encoding="utf-8-sig"))))
+
+
+async def run_import_orders(settings: Settings, rows: list[dict[str, str]]) -> int:
+    from datetime import UTC, datetime
+
+    from hub.db.session import transaction
+    from hub.runtime import open_hub
+    from hub.services.adcvd_cases import import_orders
+
+    hub = await open_hub(settings)
+    try:
+        async with transaction(hub.sessions) as session:
+            report = await import_orders(session, rows, datetime.now(UTC))
+    finally:
+        await hub.close()
+    print(json.dumps(report.as_json(), indent=2))
+    print(f"orders: {report.accepted} new, {report.updated} updated, {report.unchanged} unchanged, "
+          f"{report.flagged} flagged by the source, {len(report.rejected)} rejected", file=sys.stderr)
+    return 0
+
+
+def cmd_import_entries(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"hub import entries: no such file: {path}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_import_entries(_settings(args), path, path.stat().st_size, args.org, args.json_report))
+
+
+async def _recorder(hub: Hub, slug: str | None) -> str:
+    from sqlmodel import col, select
+
+    from hub.db.tables import Organization
+    from hub.errors import HubError
+
+    async with hub.sessions() as session:
+        query = select(Organization)
+        query = query.where(col(Organization.slug) == slug) if slug else query.where(
+            col(Organization.kind) == "CBP").order_by(col(Organization.created_at))
+        found = (await session.exec(query)).first()
+    if found is None:
+        raise HubError(f"no organization {slug or 'of kind CBP'} in the Hub", code="UNKNOWN_ORGANIZATION")
+    return found.id
+
+
+async def run_import_entries(settings: Settings, path: Path, size: int, org: str | None, json_report: bool) -> int:
+    from datetime import UTC, datetime
+
+    from hub.runtime import open_hub
+    from hub.services.entry_import import import_entries
+
+    hub = await open_hub(settings)
+    try:
+        recorder = await _recorder(hub, org)
+        with _progress(size) as advance:
+            report = await import_entries(hub.sessions, path, recorder, "cli:hub-import", datetime.now(UTC),
+                                          progress=advance)
+    finally:
+        await hub.close()
+    if json_report:
+        print(json.dumps(report.as_json(), indent=2))
+    print(f"entries: {report.entries} entries ({report.accepted} lines) accepted, {len(report.rejected)} rows "
+          "rejected", file=sys.stderr)
+    return 0
+
+
+class _progress:
+    """A rich progress bar on a terminal (by characters read); silent when standard error is not one."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return None
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
+        self.bar = Progress("importing", BarColumn(), TaskProgressColumn(), TimeRemainingColumn(), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("entries", total=self.total)
+        return lambda done: self.bar.update(task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -1,0 +1,171 @@
+"""Loading AD/CVD orders as reference data: ``hub import adcvd-orders FILE`` and the demo (FACTS §4).
+
+Idempotent: a case is keyed by its number, a second load of the same file changes nothing, and a corrected
+file updates the rows it changed. Rows the source got wrong stay as the source has them, with its
+``data_quality_note`` (SOURCES.md S-ADCVD-1); a row whose case number is malformed (the source's ``C-53-878``)
+cannot be keyed and is reported, not stored. Companion cases (AD and CVD on one product from one country),
+the HTS lists of the ITA API sample and the third-country cases of CSMS 18-000421 are linked after the load.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hub.db.adcvd_tables import AdcvdCase
+from hub.domain import adcvd
+from hub.domain.reference import csv_rows
+from hub.errors import HubError
+
+ORDERS_FILE = "adcvd_orders.csv"
+HTS_FILE = "adcvd_paper_orders_with_hts.csv"
+EXAMPLES_FILE = "adcvd_case_number_examples.csv"
+REQUIRED = ("case_number", "country", "product")
+# The fields a load owns; a second load compares these and leaves equal rows alone.
+_FIELDS = ("kind", "country_code", "country", "product", "product_group", "order_date", "continuation_date",
+           "itc_investigation", "fr_citation", "fr_link", "active_in_source", "data_quality_note")
+
+
+@dataclass
+class ImportReport:
+    accepted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "updated": self.updated, "unchanged": self.unchanged,
+                "flagged": self.flagged, "rejected": self.rejected}
+
+
+def _date(text: str) -> date | None:
+    text = (text or "").strip()
+    return date.fromisoformat(text) if text else None
+
+
+def _values(row: dict[str, str], number: adcvd.CaseNumber) -> dict[str, Any]:
+    return {
+        "kind": "AD" if number.is_antidumping else "CVD",
+        "country_code": number.country_code,
+        "country": row["country"].strip(),
+        "product": row["product"].strip()[:300],
+        "product_group": (row.get("product_group") or "").strip() or None,
+        "order_date": _date(row.get("order_date", "")),
+        "continuation_date": _date(row.get("continuation_date", "")),
+        "itc_investigation": (row.get("itc_investigation_no") or "").strip() or None,
+        "fr_citation": (row.get("latest_fr_citation_in_source") or "").strip() or None,
+        "fr_link": (row.get("fr_link") or "").strip()[:300] or None,
+        "active_in_source": (row.get("active_in_source") or "1").strip() != "0",
+        "data_quality_note": (row.get("data_quality_note") or "").strip() or None,
+    }
+
+
+def read_orders(text: str) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise HubError(f"the orders file lacks columns: {', '.join(missing)}", code="MISSING_COLUMNS")
+    return list(reader)
+
+
+async def import_orders(session: AsyncSession, rows: Iterable[dict[str, str]], now: datetime,
+                        source: str = "ITC_ORDERS") -> ImportReport:
+    report = ImportReport()
+    existing = {c.number: c for c in (await session.exec(select(AdcvdCase))).all()}
+    seen: set[str] = set()
+    for index, row in enumerate(rows, start=2):  # row 1 is the header
+        try:
+            number = adcvd.parse_case_number(row.get("case_number", ""))
+            values = _values(row, number)
+        except (HubError, ValueError) as exc:
+            code = exc.code if isinstance(exc, HubError) else "INVALID_DATE"
+            report.rejected.append({"row": index, "code": code, "message": str(exc),
+                                    "case_number": row.get("case_number", "")})
+            continue
+        key = str(number)
+        if key in seen:
+            report.rejected.append({"row": index, "code": "DUPLICATE_CASE", "message": f"{key} repeats in the file",
+                                    "case_number": key})
+            continue
+        seen.add(key)
+        report.flagged += values["data_quality_note"] is not None
+        case = existing.get(key)
+        if case is None:
+            session.add(AdcvdCase(number=key, source=source, imported_at=now, **values))
+            report.accepted += 1
+        elif any(getattr(case, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(case, k, v)
+            session.add(case)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    await session.flush()
+    await link_reference(session, now)
+    return report
+
+
+async def link_reference(session: AsyncSession, now: datetime) -> None:
+    """Companions, packaged HTS lists and third-country cases; each only fills what is missing or wrong."""
+    cases = {c.number: c for c in (await session.exec(select(AdcvdCase))).all()}
+    by_product: dict[tuple[str, str], dict[str, list[AdcvdCase]]] = defaultdict(lambda: defaultdict(list))
+    for c in cases.values():
+        if c.third_country_of_id is None:
+            by_product[(c.country_code, c.product.casefold())][c.number[0]].append(c)
+    for pair in by_product.values():
+        if len(pair["A"]) == 1 and len(pair["C"]) == 1:  # ambiguous products are left unpaired
+            ad, cvd = pair["A"][0], pair["C"][0]
+            for a, b in ((ad, cvd), (cvd, ad)):
+                if a.companion_number != b.number:
+                    a.companion_number = b.number
+                    session.add(a)
+    for row in csv_rows(HTS_FILE):
+        found = cases.get(row["case_number"])
+        scope = [adcvd.normalize_hts(h) for h in row["hts_numbers"].split(";") if h.strip()]
+        if found is not None and found.hts_scope != scope:
+            found.hts_scope = scope
+            session.add(found)
+    for row in csv_rows(EXAMPLES_FILE):
+        if row["kind"] == "third_country_case":
+            await _third_country(session, cases, row, now)
+    await session.flush()
+
+
+# CSMS 18-000421's example: A-451-988 is the China solar-cells order (A-570-979) with CBP origin Lithuania.
+THIRD_COUNTRY_ORDERS = {"A-451-988": "A-570-979"}
+
+
+async def _third_country(session: AsyncSession, cases: dict[str, AdcvdCase], row: dict[str, str],
+                         now: datetime) -> None:
+    number = adcvd.parse_case_number(row["case_number"])
+    order = cases.get(THIRD_COUNTRY_ORDERS.get(str(number), ""))
+    if order is None or str(number) in cases:
+        return
+    country = adcvd.commerce_countries().get(number.country_code)
+    # FACTS §4: in ACE the third-country case keeps the order's name and description, with a reference to the
+    # order country appended.
+    session.add(AdcvdCase(
+        number=str(number), kind=order.kind, country_code=number.country_code,
+        country=country.name if country else number.country_code,
+        product=f"{order.product} (order country: {order.country})"[:300], product_group=order.product_group,
+        order_date=_date(row["date"]), active_in_source=order.active_in_source, hts_scope=list(order.hts_scope),
+        third_country_of_id=order.id, source="CSMS_18_000421", imported_at=now,
+        data_quality_note=None))
+
+
+async def load_packaged(session: AsyncSession, now: datetime) -> ImportReport:
+    """The orders list shipped with the Hub (hub/reference/adcvd_orders.csv)."""
+    return await import_orders(session, csv_rows(ORDERS_FILE), now)
+
+
+async def case_numbers(session: AsyncSession) -> set[str]:
+    return set((await session.exec(select(col(AdcvdCase.number)))).all())
