@@ -62,6 +62,7 @@ class CaseAggregateRow:
 class AdcvdCaseNode(Node):
     """An AD/CVD order, or a third-country case number linked to one (CSMS 18-000421)."""
 
+    id: strawberry.ID = public_value(_PUBLISHED)
     row: strawberry.Private[AdcvdCase]
     rates: strawberry.Private[list[AdcvdCompanyRate]]
     order_number: strawberry.Private[str | None]
@@ -178,6 +179,7 @@ class EntryImporter:
 
 @strawberry.type(name="Entry")
 class EntryNode(Node):
+    id: strawberry.ID = public_value(_WITH_ENTRY)
     view: strawberry.Private[EntryView]
     importer_name: strawberry.Private[str]
     unmasked_ior: strawberry.Private[bool]
