@@ -10,18 +10,20 @@ batch; if a batch meets a conflict another writer created meanwhile, it is retri
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+import asyncpg  # type: ignore[import-untyped]  # ships no type information
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -222,6 +224,10 @@ class _Importer:
             raise HubError("the entry date is outside the bond's term", code="ENTRY_OUTSIDE_BOND_TERM")
 
 
+# A unique key taken meanwhile: SQLAlchemy's error for INSERTs, asyncpg's own for COPY.
+_CONFLICTS = (IntegrityError, asyncpg.exceptions.IntegrityConstraintViolationError)
+
+
 def _row(model: SQLModel) -> dict[str, Any]:
     # Every row of one executemany must carry the same keys: a nullable column is sent even when None (a line
     # without a case next to one with a case); only a None in a NOT NULL column (the outbox's autoincrement
@@ -237,8 +243,8 @@ def _rows_of(prepared: list[PreparedEntry], now: datetime, client_id: str
     event = _row(OutboxEvent(type=ENTRY_EVENTS["RECORDED"], object_type="Entry", object_id="", occurred_at=now,
                              recorded_at=now))
     for p in prepared:
-        entries.append(asdict(p.entry))
-        lines += [asdict(ln) for ln in p.lines]
+        entries.append(p.entry.values())
+        lines += [ln.values() for ln in p.lines]
         if p.bond is not None:
             open_adcvd = p.deposits if p.entry.liquidation_date is None else Decimal("0.00")
             secured.append(_row(BondSecuredEntry(
@@ -250,11 +256,23 @@ def _rows_of(prepared: list[PreparedEntry], now: datetime, client_id: str
     return entries, lines, secured, events
 
 
+async def _copy(connection: AsyncConnection, table: str, rows: list[dict[str, Any]]) -> None:
+    # PostgreSQL COPY through the driver, inside the session's transaction: the values are what SQLAlchemy
+    # would bind (Decimal, date, aware datetime), and every row of one table carries the same keys.
+    raw = await connection.get_raw_connection()
+    columns = list(rows[0])
+    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+        table, records=[tuple(r[c] for c in columns) for r in rows], columns=columns)
+
+
 async def _write(session: AsyncSession, prepared: list[PreparedEntry], now: datetime, client_id: str) -> None:
     entries, lines, secured, events = _rows_of(prepared, now, client_id)
     connection = await session.connection()
+    copy = connection.dialect.name == "postgresql"
     for table, rows in ((Entry, entries), (EntryLine, lines), (BondSecuredEntry, secured), (OutboxEvent, events)):
-        if rows:
+        if rows and copy:
+            await _copy(connection, table.__tablename__, rows)
+        elif rows:
             await connection.execute(insert(table), rows)
 
 
@@ -275,13 +293,13 @@ async def _flush(sessions: async_sessionmaker[AsyncSession], batch: list[tuple[_
     try:
         async with sessions() as session, session.begin():
             await _write(session, [p for _, p in fresh], now, client_id)
-    except IntegrityError:
+    except _CONFLICTS:
         # Another writer took an entry number (or secured one) since we looked: retry one entry at a time.
         for group, p in fresh:
             try:
                 async with sessions() as session, session.begin():
                     await _write(session, [p], now, client_id)
-            except IntegrityError:
+            except _CONFLICTS:
                 for index, _ in group.rows:
                     report.reject(index, "DUPLICATE_ENTRY", f"entry {p.entry.number} is already recorded")
                 continue
@@ -300,8 +318,12 @@ async def import_entries(sessions: async_sessionmaker[AsyncSession], path: Path,
     with path.open(encoding="utf-8-sig", newline="") as stream:
         async with sessions() as lookup_session:
             importer = _Importer(lookup_session, report, recorded_by_org_id, client_id, now)
+            await importer.lookups.preload_cases()
             batch: list[tuple[_Group, PreparedEntry]] = []
             pending_lines = 0
+            # One batch is written while the next is validated: the database's time overlaps Python's. Each
+            # write starts only after the previous one committed, so its duplicate check sees that batch.
+            writing: asyncio.Task[None] | None = None
             for group in _groups(stream, report, progress):
                 prepared = await importer.prepare(group)
                 if prepared is None:
@@ -309,8 +331,12 @@ async def import_entries(sessions: async_sessionmaker[AsyncSession], path: Path,
                 batch.append((group, prepared))
                 pending_lines += len(prepared.lines)
                 if pending_lines >= batch_lines:
-                    await _flush(sessions, batch, report, now, client_id)
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.create_task(_flush(sessions, batch, report, now, client_id))
                     batch, pending_lines = [], 0
+            if writing is not None:
+                await writing
             await _flush(sessions, batch, report, now, client_id)
     report.rejected.sort(key=lambda r: r["row"])
     return report

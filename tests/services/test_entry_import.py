@@ -194,6 +194,28 @@ async def test_repeat_of_a_rejected_entry_is_not_stored_as_a_part(harness: HubHa
     assert await stored(harness, entry) == (0, 0)
 
 
+async def test_entry_taken_by_another_writer_meanwhile_is_a_duplicate_and_the_rest_lands(
+        harness: HubHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The duplicate check runs before each batch is written; another writer may take a number in between. The
+    # batch write (COPY on PostgreSQL, INSERT on SQLite) then meets the unique key, rolls back, and is retried
+    # entry by entry: the taken entry is reported, the others land, nothing is half-written.
+    from hub.services import entry_import
+
+    seeded = demo_entry_number(BROKER_FILER, 1)
+    fresh = number()
+    monkeypatch.setattr(entry_import, "existing_numbers", _nothing_taken)
+    path = write(tmp_path, [row(fresh), row(seeded), row(seeded, 2)])
+    report = await run(harness, path)
+    assert codes(report) == [(3, "DUPLICATE_ENTRY"), (4, "DUPLICATE_ENTRY")]
+    assert await stored(harness, fresh) == (1, 1)
+    assert await stored(harness, seeded) == (1, 1)  # untouched
+    assert report.accepted == 1
+
+
+async def _nothing_taken(session: Any, numbers: list[str]) -> set[str]:
+    return set()
+
+
 async def test_missing_column_is_refused_before_anything(harness: HubHarness, tmp_path: Path) -> None:
     entry = number()
     path = write(tmp_path, [row(entry)], columns=[c for c in COLUMNS if c != "port_code"])
