@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from hub.db.money import Money
@@ -73,6 +73,8 @@ class ForcedLaborDetention(SQLModel, table=True):
         Index("ix_fl_detention_page", "presented_at", "id"),
         Index("ix_fl_detention_importer", "importer_org_id", "presented_at"),
         Index("ix_fl_detention_order", "order_id", "detained_on"),
+        # Metrics: the detentions whose UFLPA deemed exclusion is still ahead of ``now`` (outcome IS NULL).
+        Index("ix_fl_detention_deemed", "outcome", "deemed_excluded_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
@@ -160,3 +162,27 @@ class ForcedLaborAllegation(SQLModel, table=True):
     deficiency_letter: str | None = Field(default=None, max_length=4000)
     forward_due_at: datetime | None = Field(default=None, sa_column=utc_column_nullable())
     forwarded_at: datetime | None = Field(default=None, sa_column=utc_column_nullable())
+
+
+class ForcedLaborMetricCell(SQLModel, table=True):
+    """One metrics cell (per period kind, period and order; ``order_key`` '' is UFLPA without an order), kept in the
+    transaction of every detention write (hub/services/forced_labor_metrics.py ``refresh_cells``) and rebuildable
+    from scratch (``rebuild_cells``). Stored as if every pending UFLPA detention were already deemed excluded; the
+    metrics query recomputes live the few cells where that is not yet so at its ``now``."""
+
+    __tablename__ = "fl_metric_cells"
+
+    period_kind: str = Field(primary_key=True, max_length=8, description="MONTH | QUARTER | YEAR")
+    period: str = Field(primary_key=True, max_length=8, description="2024-03 | 2024-Q1 | 2024")
+    order_key: str = Field(primary_key=True, max_length=32, description="fl_orders.id, or '' for UFLPA")
+    shipments: int
+    importers: int
+    value_cents: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    released: int
+    exported: int
+    excluded: int
+    seized: int
+    pending: int
+    resolved: int
+    resolved_within_window: int
+    median_days_halves: int | None = None  # twice the median (a median of whole days is exact in halves)

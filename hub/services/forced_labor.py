@@ -23,6 +23,7 @@ from hub.domain.forced_labor_orders import OrderStatus, OrderType
 from hub.domain.identifiers import normalize_entry_number, validate_port_code
 from hub.errors import InvalidInput, NotFound
 from hub.events.outbox import FORCED_LABOR_EVENTS, emit
+from hub.services.forced_labor_metrics import refresh_cells
 
 # UFLPA took effect June 21, 2022 (Pub. L. 117-78 § 3; FACTS §6.5).
 UFLPA_EFFECTIVE = date(2022, 6, 21)
@@ -115,6 +116,7 @@ async def record_detention(session: AsyncSession, row: ForcedLaborDetention, cli
     row.recorded_by_client = client_id
     session.add(row)
     await session.flush()
+    await refresh_cells(session, row.order_id, row.detained_on)  # the metrics cells, in this transaction
     await emit(session, FORCED_LABOR_EVENTS["DETAINED"], "ForcedLaborDetention", row.id, row.presented_at, now)
     return row
 
@@ -174,5 +176,6 @@ async def record_action(session: AsyncSession, detention_id: str, action_text: s
     row.version += 1
     session.add(row)
     await session.flush()
+    await refresh_cells(session, row.order_id, row.detained_on)  # the metrics cells, in this transaction
     await emit(session, FORCED_LABOR_EVENTS[action.value], "ForcedLaborDetention", row.id, at, now)
     return row

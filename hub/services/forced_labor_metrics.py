@@ -6,6 +6,13 @@ and the median days to resolution by percentile_cont on PostgreSQL, or, on SQLit
 equivalent middle-row average over ROW_NUMBER/COUNT windows. Outcomes follow hub/domain/forced_labor.py: a recorded
 disposition, else a UFLPA detention past its 30 days is EXCLUDED (deemed, 19 CFR 151.16), else PENDING.
 
+That GROUP BY is kept, per month, quarter and year, in fl_metric_cells: every detention write recomputes its three
+cells by INSERT ... SELECT in its own transaction (``refresh_cells``), as if every UFLPA deemed exclusion had come.
+``metrics`` reads those cells, and recomputes from the detentions only the cells still holding a UFLPA detention
+whose deemed exclusion is after ``now`` (at most the last 30 days), or everything when ``since``/``until`` cut a
+period. A full GROUP BY costs several times a count(*) however it is written (bench/forced_labor.py); reading the
+cells does not. ``rebuild_cells`` recomputes them all (bulk loads; tests check it equals what writes left).
+
 Who sees what (policies/forced_labor.cedar): CBP and the labor agency every cell (R-FL-METRICS); anyone else only
 cells with at least ``min_cell`` detentions of at least two importers (R-FL-METRICS-PUBLIC), the others suppressed,
 so no cell tells one importer's shipments (R-FL-02).
@@ -14,17 +21,38 @@ so no cell tells one importer's shipments (R-FL-02).
 from __future__ import annotations
 
 import enum
+import hashlib
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Insert,
+    Integer,
+    Numeric,
+    and_,
+    case,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.sql.expression import Select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.db.forced_labor_tables import ForcedLaborDetention as D
+from hub.db.forced_labor_tables import ForcedLaborMetricCell as C
 from hub.domain.forced_labor import UFLPA_DEEMED_EXCLUDED_DAYS, Outcome
 
 PENDING = "PENDING"
@@ -72,36 +100,68 @@ def period_expression(dialect: str, period: Period) -> ColumnElement[str]:
     return func.strftime("%Y-%m" if period is Period.MONTH else "%Y", col(D.detained_on))
 
 
-def _bucket(now: datetime) -> ColumnElement[str]:
-    deemed = and_(col(D.deemed_excluded_at).is_not(None), col(D.deemed_excluded_at) <= now)
-    return case((col(D.outcome).is_not(None), col(D.outcome)), (deemed, Outcome.EXCLUDED.value), else_=PENDING)
+def period_key(day: date, period: Period) -> str:
+    """The key ``period_expression`` gives ``day`` (2024-03, 2024-Q1, 2024)."""
+    if period is Period.MONTH:
+        return f"{day.year:04d}-{day.month:02d}"
+    if period is Period.QUARTER:
+        return f"{day.year:04d}-Q{(day.month + 2) // 3}"
+    return f"{day.year:04d}"
 
 
-def _days(now: datetime) -> ColumnElement[Any]:
-    deemed = and_(col(D.outcome).is_(None), col(D.deemed_excluded_at).is_not(None), col(D.deemed_excluded_at) <= now)
+def period_bounds(key: str, period: Period) -> tuple[date, date]:
+    """The first and last day of the period ``key``."""
+    year = int(key[:4])
+    if period is Period.YEAR:
+        return date(year, 1, 1), date(year, 12, 31)
+    first = int(key[6:]) * 3 - 2 if period is Period.QUARTER else int(key[5:7])
+    last = first + 2 if period is Period.QUARTER else first
+    end = date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)
+    return date(year, first, 1), end - timedelta(days=1)
+
+
+def _deemed(now: datetime | None) -> ColumnElement[bool]:
+    # now=None: as if every UFLPA deemed exclusion had come (the stored cells; see ForcedLaborMetricCell).
+    if now is None:
+        return col(D.deemed_excluded_at).is_not(None)
+    return and_(col(D.deemed_excluded_at).is_not(None), col(D.deemed_excluded_at) <= now)
+
+
+def _bucket(now: datetime | None) -> ColumnElement[str]:
+    return case((col(D.outcome).is_not(None), col(D.outcome)), (_deemed(now), Outcome.EXCLUDED.value), else_=PENDING)
+
+
+def _days(now: datetime | None) -> ColumnElement[Any]:
+    deemed = and_(col(D.outcome).is_(None), _deemed(now))
     return case((col(D.outcome).is_not(None), col(D.resolution_days)), (deemed, UFLPA_DEEMED_EXCLUDED_DAYS),
                 else_=None)
 
 
-def _within(now: datetime) -> ColumnElement[Any]:
-    deemed = and_(col(D.outcome).is_(None), col(D.deemed_excluded_at).is_not(None), col(D.deemed_excluded_at) <= now)
+def _within(now: datetime | None) -> ColumnElement[Any]:
+    deemed = and_(col(D.outcome).is_(None), _deemed(now))
     return case((and_(col(D.outcome).is_not(None), col(D.resolved_on) <= col(D.window_ends_on)), 1),
                 (deemed, 1), else_=0)
 
 
-def _filtered(query: Select[Any], since: date | None, until: date | None, order_id: str | None) -> Select[Any]:
+def _filtered(query: Select[Any], since: date | None, until: date | None, order_id: str | None,
+              order_keys: Collection[str] | None = None) -> Select[Any]:
     if since is not None:
         query = query.where(col(D.detained_on) >= since)
     if until is not None:
         query = query.where(col(D.detained_on) <= until)
     if order_id is not None:
         query = query.where(col(D.order_id) == order_id)
+    if order_keys is not None:  # '' stands for UFLPA detentions without an order
+        named = sorted(k for k in order_keys if k)
+        uflpa = col(D.order_id).is_(None) if "" in order_keys else false()
+        query = query.where(or_(col(D.order_id).in_(named), uflpa) if named else uflpa)
     return query
 
 
-def metrics_query(dialect: str, period: Period, now: datetime, since: date | None = None, until: date | None = None,
-                  order_id: str | None = None) -> Select[Any]:
-    """The whole computation as one statement (the benchmark explains and times it)."""
+def metrics_query(dialect: str, period: Period, now: datetime | None, since: date | None = None,
+                  until: date | None = None, order_id: str | None = None,
+                  order_keys: Collection[str] | None = None) -> Select[Any]:
+    """Every cell computed from the detentions themselves in one statement (the reference the stored cells equal)."""
     key = period_expression(dialect, period).label("period")
     bucket, days = _bucket(now), _days(now)
 
@@ -110,15 +170,18 @@ def metrics_query(dialect: str, period: Period, now: datetime, since: date | Non
 
     if dialect == "postgresql":
         median: ColumnElement[Any] = func.percentile_cont(0.5).within_group(days.asc())
-        query = select(col(D.order_id), key, func.count(), func.count(func.distinct(col(D.importer_org_id))),
-                       func.sum(col(D.value)), *(count_of(o.value) for o in Outcome), count_of(PENDING),
-                       func.count(days), func.sum(_within(now)), median)
-        return _filtered(query, since, until, order_id).group_by(col(D.order_id), key)
+        query = select(col(D.order_id).label("order_id"), key, func.count().label("shipments"),
+                       func.count(func.distinct(col(D.importer_org_id))).label("importers"),
+                       func.sum(col(D.value)).label("value"),
+                       *(count_of(o.value).label(o.value.lower()) for o in Outcome), count_of(PENDING).label("pending"),
+                       func.count(days).label("resolved"), func.sum(_within(now)).label("within"),
+                       median.label("median"))
+        return _filtered(query, since, until, order_id, order_keys).group_by(col(D.order_id), key)
     # SQLite: the median is the mean of the middle one or two values of each group, ranked by a window function.
     ranked = _filtered(select(col(D.order_id).label("order_id"), key, days.label("days"),
                               func.row_number().over(partition_by=(col(D.order_id), key), order_by=days).label("rn"),
                               func.count().over(partition_by=(col(D.order_id), key)).label("n"))
-                       .where(days.is_not(None)), since, until, order_id).subquery()
+                       .where(days.is_not(None)), since, until, order_id, order_keys).subquery()
     middle = select(ranked.c.order_id, ranked.c.period, func.avg(ranked.c.days).label("median")).where(
         ranked.c.rn.in_([cast((ranked.c.n + 1) / 2, Integer), cast((ranked.c.n + 2) / 2, Integer)])
     ).group_by(ranked.c.order_id, ranked.c.period).subquery()
@@ -127,13 +190,66 @@ def metrics_query(dialect: str, period: Period, now: datetime, since: date | Non
                               func.sum(col(D.value)).label("value"),
                               *(count_of(o.value).label(o.value.lower()) for o in Outcome),
                               count_of(PENDING).label("pending"), func.count(days).label("resolved"),
-                              func.sum(_within(now)).label("within")), since, until, order_id
+                              func.sum(_within(now)).label("within")), since, until, order_id, order_keys
                        ).group_by(col(D.order_id), key).subquery()
     same_order = func.coalesce(totals.c.order_id, "") == func.coalesce(middle.c.order_id, "")
     return select(totals.c.order_id, totals.c.period, totals.c.shipments, totals.c.importers, totals.c.value,
                   *(totals.c[o.value.lower()] for o in Outcome), totals.c.pending, totals.c.resolved,
-                  totals.c.within, middle.c.median).select_from(
+                  totals.c.within, middle.c.median.label("median")).select_from(
         totals.outerjoin(middle, and_(same_order, totals.c.period == middle.c.period)))
+
+
+# --- stored cells -------------------------------------------------------------------------------------------------
+
+
+def cells_from_detentions(dialect: str, period: Period, since: date | None = None, until: date | None = None,
+                          order_keys: Collection[str] | None = None) -> Insert:
+    """INSERT ... SELECT of stored cells from ``metrics_query``, every UFLPA deemed exclusion counted as come."""
+    sub = metrics_query(dialect, period, None, since, until, None, order_keys).subquery()
+    if dialect == "postgresql":
+        cents: ColumnElement[Any] = cast(type_coerce(sub.c.value, Numeric()) * 100, BigInteger)
+    else:  # hub.db.money stores integer cents on SQLite: their sum is already in cents
+        cents = cast(type_coerce(sub.c.value, BigInteger()), BigInteger)
+    source = select(literal(period.value), sub.c.period, func.coalesce(sub.c.order_id, ""), sub.c.shipments,
+                    sub.c.importers, cents, sub.c.released, sub.c.exported, sub.c.excluded, sub.c.seized,
+                    sub.c.pending, sub.c.resolved, func.coalesce(sub.c.within, 0),
+                    cast(func.round(sub.c.median * 2), Integer))
+    return insert(C).from_select(["period_kind", "period", "order_key", "shipments", "importers", "value_cents",
+                                  "released", "exported", "excluded", "seized", "pending", "resolved",
+                                  "resolved_within_window", "median_days_halves"], source)
+
+
+async def refresh_cells(session: AsyncSession, order_id: str | None, detained_on: date) -> None:
+    """Recompute, in the caller's transaction, the month, quarter and year cells of one detention after its write.
+
+    On PostgreSQL a transaction-scoped advisory lock per order and year serializes the writers of the same cells;
+    each statement after it reads the detentions committed before (READ COMMITTED), so no write is lost."""
+    dialect = session.get_bind().dialect.name
+    connection = await session.connection()
+    key = order_id or ""
+    if dialect == "postgresql":
+        digest = hashlib.sha256(f"fl_metric_cells:{key}:{detained_on.year}".encode()).digest()
+        await connection.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
+    for period in Period:
+        name = period_key(detained_on, period)
+        first, last = period_bounds(name, period)
+        await connection.execute(delete(C).where(col(C.period_kind) == period.value, col(C.period) == name,
+                                                 col(C.order_key) == key))
+        await connection.execute(cells_from_detentions(dialect, period, first, last, [key]))
+
+
+async def rebuild_cells(session: AsyncSession) -> None:
+    """Recompute every stored cell from the detentions (after a bulk load, and in the migration adding the table)."""
+    dialect = session.get_bind().dialect.name
+    connection = await session.connection()
+    await connection.execute(delete(C))
+    for period in Period:
+        await connection.execute(cells_from_detentions(dialect, period))
+
+
+def _aligned(period: Period, since: date | None, until: date | None) -> bool:
+    return ((since is None or period_bounds(period_key(since, period), period)[0] == since)
+            and (until is None or period_bounds(period_key(until, period), period)[1] == until))
 
 
 def _money(value: object) -> Decimal:
@@ -141,20 +257,59 @@ def _money(value: object) -> Decimal:
     return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.01"))
 
 
-async def metrics(session: AsyncSession, period: Period, now: datetime, since: date | None = None,
-                  until: date | None = None, order_id: str | None = None) -> list[MetricsRow]:
+def _row(order: str | None, key: object, shipments: int, importers: int, value: Decimal, counts: Sequence[Any],
+         resolved: int, within: int | None, median: Decimal | None) -> MetricsRow:
+    released, exported, excluded, seized, pending = (int(c) for c in counts)
+    return MetricsRow(
+        order_id=order, period=str(key), suppressed=False, shipments=int(shipments), importers=int(importers),
+        value=value, released=released, exported=exported, excluded=excluded, seized=seized, pending=pending,
+        resolved=int(resolved), resolved_within_window=int(within or 0),
+        median_days_to_resolution=None if median is None else median.quantize(Decimal("0.1")))
+
+
+async def computed_metrics(session: AsyncSession, period: Period, now: datetime, since: date | None = None,
+                           until: date | None = None, order_id: str | None = None,
+                           order_keys: Collection[str] | None = None) -> list[MetricsRow]:
+    """The cells computed from the detentions alone (no stored cell read): the from-scratch reference."""
     dialect = session.get_bind().dialect.name
     connection = await session.connection()
-    rows = (await connection.execute(metrics_query(dialect, period, now, since, until, order_id))).all()
-    out = []
-    for r in rows:
-        (order, key, shipments, importers, value, released, exported, excluded, seized, pending, resolved, within,
-         median) = r
-        out.append(MetricsRow(
-            order_id=order, period=str(key), suppressed=False, shipments=int(shipments), importers=int(importers),
-            value=_money(value), released=int(released), exported=int(exported), excluded=int(excluded),
-            seized=int(seized), pending=int(pending), resolved=int(resolved), resolved_within_window=int(within or 0),
-            median_days_to_resolution=None if median is None else Decimal(str(median)).quantize(Decimal("0.1"))))
+    rows = (await connection.execute(metrics_query(dialect, period, now, since, until, order_id, order_keys))).all()
+    out = [_row(r[0], r[1], r[2], r[3], _money(r[4]), r[5:10], r[10], r[11],
+                None if r[12] is None else Decimal(str(r[12]))) for r in rows]
+    return sorted(out, key=lambda m: (m.period, m.order_id or ""))
+
+
+async def metrics(session: AsyncSession, period: Period, now: datetime, since: date | None = None,
+                  until: date | None = None, order_id: str | None = None) -> list[MetricsRow]:
+    """The cells at ``now``: the stored cells, but those holding a UFLPA detention whose deemed exclusion is still
+    ahead of ``now`` are computed from their detentions (and so is everything when ``since``/``until`` cut a
+    period)."""
+    if not _aligned(period, since, until):
+        return await computed_metrics(session, period, now, since, until, order_id)
+    dialect = session.get_bind().dialect.name
+    connection = await session.connection()
+    cell: list[ColumnElement[Any]] = [func.coalesce(col(D.order_id), ""), period_expression(dialect, period)]
+    undeemed = select(*cell).distinct()
+    live_query = _filtered(undeemed.where(col(D.outcome).is_(None), col(D.deemed_excluded_at) > now), since, until,
+                           order_id)
+    live = {(str(o), str(k)) for o, k in (await connection.execute(live_query)).all()}
+    stored = select(C).where(col(C.period_kind) == period.value)
+    if since is not None:
+        stored = stored.where(col(C.period) >= period_key(since, period))
+    if until is not None:
+        stored = stored.where(col(C.period) <= period_key(until, period))
+    if order_id is not None:
+        stored = stored.where(col(C.order_key) == order_id)
+    out = [_row(c.order_key or None, c.period, c.shipments, c.importers,
+                (Decimal(c.value_cents) / 100).quantize(Decimal("0.01")),
+                (c.released, c.exported, c.excluded, c.seized, c.pending), c.resolved, c.resolved_within_window,
+                None if c.median_days_halves is None else Decimal(c.median_days_halves) / 2)
+           for c in (await connection.execute(stored)).all() if (c.order_key, c.period) not in live]
+    if live:  # whole periods from the first live one: every live cell is complete in what is recomputed
+        first = min(period_bounds(k, period)[0] for _, k in live)
+        recomputed = await computed_metrics(session, period, now, max(first, since or first), until, order_id,
+                                            {o for o, _ in live})
+        out += [r for r in recomputed if (r.order_id or "", r.period) in live]
     return sorted(out, key=lambda m: (m.period, m.order_id or ""))
 
 
