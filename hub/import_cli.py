@@ -29,6 +29,11 @@ def add_import_commands(subparsers: Subparsers) -> Subparsers:
                                 "adcvd_orders.csv is the shipped copy)")
     o.add_argument("--data-dir", default=None, help="embedded store folder (default ./.hub-data, or HUB_DATA_DIR)")
     o.set_defaults(func=cmd_import_orders)
+    r = commands.add_parser("adcvd-rates", help="load company-specific cash deposit rates (ACE number, company, "
+                                                 "rate, effective date; idempotent)")
+    r.add_argument("file", help="CSV with ace_number, company_name, rate_percent, effective_from[, basis]")
+    r.add_argument("--data-dir", default=None, help="embedded store folder (default ./.hub-data, or HUB_DATA_DIR)")
+    r.set_defaults(func=cmd_import_rates)
     e = commands.add_parser("entries", help="bulk-load entry lines (one row per line; an entry's rows consecutive)")
     e.add_argument("file")
     e.add_argument("--json-report", action="store_true",
@@ -46,13 +51,19 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_import_orders(args: argparse.Namespace) -> int:
+    from hub.errors import HubError
     from hub.services.adcvd_cases import read_orders
 
     path = Path(args.file)
-    if not path.is_file():
-        print(f"hub import adcvd-orders: no such file: {path}", file=sys.stderr)
+    try:
+        rows = read_orders(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"hub import adcvd-orders: cannot read {path}: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(run_import_orders(_settings(args), read_orders(path.read_text(encoding="utf-8-sig"))))
+    except HubError as exc:
+        print(f"hub import adcvd-orders: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_import_orders(_settings(args), rows))
 
 
 async def run_import_orders(settings: Settings, rows: list[dict[str, str]]) -> int:
@@ -71,6 +82,39 @@ async def run_import_orders(settings: Settings, rows: list[dict[str, str]]) -> i
     print(json.dumps(report.as_json(), indent=2))
     print(f"orders: {report.accepted} new, {report.updated} updated, {report.unchanged} unchanged, "
           f"{report.flagged} flagged by the source, {len(report.rejected)} rejected", file=sys.stderr)
+    return 0
+
+
+def cmd_import_rates(args: argparse.Namespace) -> int:
+    from hub.errors import HubError
+    from hub.services.adcvd_cases import read_rates
+
+    path = Path(args.file)
+    try:
+        rows = read_rates(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"hub import adcvd-rates: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    except HubError as exc:
+        print(f"hub import adcvd-rates: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_import_rates(_settings(args), rows))
+
+
+async def run_import_rates(settings: Settings, rows: list[dict[str, str]]) -> int:
+    from hub.db.session import transaction
+    from hub.runtime import open_hub
+    from hub.services.adcvd_cases import import_rates
+
+    hub = await open_hub(settings)
+    try:
+        async with transaction(hub.sessions) as session:
+            report = await import_rates(session, rows)
+    finally:
+        await hub.close()
+    print(json.dumps(report.as_json(), indent=2))
+    print(f"rates: {report.accepted} new, {report.updated} updated, {report.unchanged} unchanged, "
+          f"{len(report.rejected)} rejected", file=sys.stderr)
     return 0
 
 

@@ -66,3 +66,31 @@ def test_entries_import_prints_the_json_report(demo_store: Path, tmp_path: Path,
     assert [(r["row"], r["code"]) for r in report["rejected"]] == [(3, "INVALID_AMOUNT")]
     assert "1 entries (1 lines) accepted, 1 rows rejected" in captured.err
     assert main(["import", "entries", str(tmp_path / "missing.csv"), "--data-dir", str(demo_store)]) == 2
+
+
+def test_rates_import_adds_history_updates_in_place_and_rejects_bad_rows(demo_store: Path, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    rates = tmp_path / "rates.csv"
+    rates.write_text("\n".join([
+        "ace_number,company_name,rate_percent,effective_from,basis",
+        "C570068001,Demo Forge Co. Ltd.,12.10,2024-05-01,test admin review",  # a new date: history grows
+        "A570067,No Suffix Co.,5,2024-05-01,",  # R-AD-01: a company rate needs ACCCNNNSSS
+        "A570999001,Unknown Case Co.,5,2024-05-01,",
+        "C570068999,Retired Suffix Co.,5,2024-05-01,",  # FACTS §4: suffix 999 retired in 2005
+        "C570068001,Demo Forge Co. Ltd.,ten,2024-05-01,",
+    ]) + "\n")
+    assert main(["import", "adcvd-rates", str(rates), "--data-dir", str(demo_store)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["accepted"] == 1
+    assert [(r["row"], r["code"]) for r in report["rejected"]] == [
+        (3, "COMPANY_SUFFIX_REQUIRED"), (4, "UNKNOWN_CASE"), (5, "RETIRED_COMPANY_SUFFIX"), (6, "INVALID_RATE")]
+    assert main(["import", "adcvd-rates", str(rates), "--data-dir", str(demo_store)]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["accepted"], again["unchanged"]) == (0, 1)  # idempotent
+    missing = tmp_path / "bad.csv"
+    missing.write_text("ace_number,rate_percent\n")
+    assert main(["import", "adcvd-rates", str(missing), "--data-dir", str(demo_store)]) == 2
+    assert "MISSING_COLUMNS" in capsys.readouterr().err
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("case_number,country,product\nA-570-979,China,Caf\xe9\n".encode("latin-1"))
+    assert main(["import", "adcvd-orders", str(latin), "--data-dir", str(demo_store)]) == 2

@@ -169,3 +169,68 @@ async def load_packaged(session: AsyncSession, now: datetime) -> ImportReport:
 
 async def case_numbers(session: AsyncSession) -> set[str]:
     return set((await session.exec(select(col(AdcvdCase.number)))).all())
+
+
+RATE_COLUMNS = ("ace_number", "company_name", "rate_percent", "effective_from")
+
+
+async def import_rates(session: AsyncSession, rows: Iterable[dict[str, str]]) -> ImportReport:
+    """Company-specific cash deposit rates (``hub import adcvd-rates FILE``): one row per ACE number and date.
+
+    Columns: ace_number (``ACCCNNNSSS``, R-AD-01), company_name, rate_percent, effective_from (YYYY-MM-DD), and an
+    optional basis (e.g. the Federal Register notice). A rate for the same company and date is updated in place;
+    a new date adds to the case's history (the rate in effect on the date of entry applies, 19 CFR 351.212(c)).
+    """
+    from hub.db.adcvd_tables import AdcvdCompanyRate
+    from hub.domain.bonds import parse_rate_percent
+
+    report = ImportReport()
+    cases = {c.number: c for c in (await session.exec(select(AdcvdCase))).all()}
+    existing = {(r.case_id, r.company_suffix, r.effective_from): r
+                for r in (await session.exec(select(AdcvdCompanyRate))).all()}
+    for index, row in enumerate(rows, start=2):
+        try:
+            declared = adcvd.parse_line_case(row.get("ace_number", ""))
+            if declared.company_suffix is None:
+                raise HubError("a company rate needs the 10-character ACE number (ACCCNNNSSS)",
+                               code="COMPANY_SUFFIX_REQUIRED")
+            case = cases.get(str(declared.case))
+            if case is None:
+                raise HubError(f"no AD/CVD case {declared.case} in the Hub", code="UNKNOWN_CASE")
+            rate = parse_rate_percent(row.get("rate_percent", ""))
+            on = _date(row.get("effective_from", ""))
+            if on is None:
+                raise HubError("effective_from is required", code="INVALID_DATE")
+            company = (row.get("company_name") or "").strip()
+            if not company:
+                raise HubError("company_name is required", code="COMPANY_NAME_REQUIRED")
+        except (HubError, ValueError) as exc:
+            code = exc.code if isinstance(exc, HubError) else "INVALID_DATE"
+            report.rejected.append({"row": index, "code": code, "message": str(exc),
+                                    "ace_number": row.get("ace_number", "")})
+            continue
+        basis = (row.get("basis") or "").strip()[:200] or None
+        key = (case.id, declared.company_suffix, on)
+        found = existing.get(key)
+        if found is None:
+            existing[key] = AdcvdCompanyRate(case_id=case.id, company_suffix=declared.company_suffix,
+                                             company_name=company[:200], rate_percent=rate, effective_from=on,
+                                             basis=basis)
+            session.add(existing[key])
+            report.accepted += 1
+        elif (found.company_name, found.rate_percent, found.basis) != (company[:200], rate, basis):
+            found.company_name, found.rate_percent, found.basis = company[:200], rate, basis
+            session.add(found)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    await session.flush()
+    return report
+
+
+def read_rates(text: str) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in RATE_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise HubError(f"the rates file lacks columns: {', '.join(missing)}", code="MISSING_COLUMNS")
+    return list(reader)
