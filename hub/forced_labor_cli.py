@@ -50,12 +50,24 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_import_wro(args: argparse.Namespace) -> int:
     from hub.domain.forced_labor_orders import parse_csv
 
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"hub import wro: no such file: {path}", file=sys.stderr)
-        return 2
-    records = parse_csv(path.read_text(encoding="utf-8-sig"))  # a bad row fails here, before anything is written
+    records = parse_csv(read_wro_file(Path(args.file)))  # a bad row fails here, before anything is written
     return asyncio.run(_import(_settings(args), records))
+
+
+def read_wro_file(path: Path) -> str:
+    """The file's text (UTF-8, a BOM allowed). Codes (exit 2 through hub.cli.main, nothing written): FILE_NOT_FOUND,
+    FILE_UNREADABLE, INVALID_ENCODING."""
+    from hub.errors import InvalidInput
+
+    if not path.is_file():
+        raise InvalidInput(f"no such file: {path}", code="FILE_NOT_FOUND")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} is not UTF-8 text (byte {exc.start}): save the CSV as UTF-8",
+                           code="INVALID_ENCODING") from None
+    except OSError as exc:  # vanished since the check, unreadable, ...
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", code="FILE_UNREADABLE") from None
 
 
 async def _import(settings: Settings, records: list[Any]) -> int:

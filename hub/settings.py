@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     public_rate_burst: int = Field(default=30, ge=1)
     # Public metrics cells with fewer detentions than this are suppressed (R-FL-METRICS-PUBLIC).
     forced_labor_min_cell: int = Field(default=5, ge=1)
+    # ... and so are cells of fewer distinct importers than this (with two, either one subtracts its own shipments
+    # and reads the other's), or where one importer holds more than this share of the detentions or of the value
+    # (dominance rule). See hub/services/forced_labor_metrics.py ``Disclosure``.
+    forced_labor_min_importers: int = Field(default=3, ge=3)
+    forced_labor_max_importer_share: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
 
     @field_validator("issuer")
     @classmethod

@@ -38,6 +38,23 @@ def test_import_wro_is_idempotent_and_records_status_changes(tmp_path: Path, cap
     assert "INVALID_WRO_FILE" in capsys.readouterr().err
 
 
+def test_import_wro_refuses_a_non_utf8_or_missing_file_with_a_code(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "store")
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes(SOURCE.read_text(encoding="utf-8").replace("Finca Monte Grande", "Caf\u00e9 Grande")
+                       .encode("latin-1", errors="replace"))
+    assert main(["import", "wro", str(latin1), "--data-dir", data]) == 2  # was a UnicodeDecodeError traceback
+    err = capsys.readouterr().err
+    assert "INVALID_ENCODING" in err and "UTF-8" in err and "Traceback" not in err
+    assert main(["import", "wro", str(tmp_path / "missing.csv"), "--data-dir", data]) == 2
+    assert "FILE_NOT_FOUND" in capsys.readouterr().err
+    assert main(["import", "wro", str(tmp_path), "--data-dir", data]) == 2  # a directory is not a file
+    assert "FILE_NOT_FOUND" in capsys.readouterr().err
+    assert main(["import", "wro", str(SOURCE), "--data-dir", data]) == 0
+    assert "69 new, 0 updated, 0 unchanged" in capsys.readouterr().out  # nothing was written before
+
+
 def test_metrics_export_csv_and_png_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "store"
 

@@ -186,3 +186,6 @@ class ForcedLaborMetricCell(SQLModel, table=True):
     resolved: int
     resolved_within_window: int
     median_days_halves: int | None = None  # twice the median (a median of whole days is exact in halves)
+    # The largest single importer's detentions and value in the cell: the public dominance rule (migration 0011).
+    top_importer_shipments: int = 0
+    top_importer_value_cents: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))

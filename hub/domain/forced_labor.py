@@ -79,6 +79,14 @@ class Events:
     protested_at: datetime | None = None
     exported_at: datetime | None = None
     seized_at: datetime | None = None
+    # The latest admissibility submission (§ 12.43(a); fl_documents), if any: not a disposition, but a recorded
+    # event CBP's later steps cannot precede, and what a decision that the proof is insufficient decides on.
+    proof_submitted_at: datetime | None = None
+
+    def latest(self) -> datetime:
+        """The latest recorded event (presentation at the earliest)."""
+        return max(t for t in (self.presented_at, self.released_at, self.exclusion_noticed_at, self.protested_at,
+                               self.exported_at, self.seized_at, self.proof_submitted_at) if t is not None)
 
 
 @dataclass(frozen=True)
@@ -160,8 +168,32 @@ def submission_open(ev: Events, c: Clocks, at: datetime) -> None:
         raise InvalidInput(f"the detention is {s.value}: nothing more to prove", code="DETENTION_CLOSED")
 
 
-def check_action(ev: Events, c: Clocks, action: Action, at: datetime) -> None:
-    """Which of CBP's recorded steps the law allows now (R-FL-03). Raises InvalidInput(INVALID_TRANSITION)."""
+def check_action_time(ev: Events, at: datetime, now: datetime) -> None:
+    """When a step may be dated: not after ``now``, not before presentation, not before the latest recorded event.
+
+    Events are recorded in the order they happen: a step back-dated before a later one would make the stage computed
+    from the times (the latest disposition wins only if it is also the latest in time) disagree with the step just
+    recorded and with the stored outcome. There is no clock-skew allowance: a step dated after ``now`` would not
+    yet have happened at ``now`` (``stage``) and the stored outcome would run ahead of the stage.
+    Codes: ACTION_IN_FUTURE, ACTION_BEFORE_PRESENTATION, ACTION_OUT_OF_ORDER.
+    """
+    if at > now:
+        raise InvalidInput("a step cannot be dated in the future", code="ACTION_IN_FUTURE")
+    if at < ev.presented_at:
+        raise InvalidInput("a step cannot precede presentation", code="ACTION_BEFORE_PRESENTATION")
+    latest = ev.latest()
+    if at < latest:
+        raise InvalidInput(f"a step cannot be dated before the detention's latest recorded event, {latest.isoformat()}"
+                           " (events are recorded in the order they happen)", code="ACTION_OUT_OF_ORDER")
+
+
+def check_action(ev: Events, c: Clocks, action: Action, at: datetime, proof_insufficient: bool = False) -> None:
+    """Which of CBP's recorded steps the law allows at ``at`` (R-FL-03).
+
+    ``proof_insufficient``: CBP's decision, recorded with an EXCLUDE (WRO) or SEIZE (Finding), that the proof the
+    importer submitted does not establish admissibility (a RELEASE is the decision that it does, § 12.43(b)).
+    Codes: INVALID_TRANSITION, INVALID_DECISION, NO_PROOF_SUBMITTED, PROOF_WINDOW_OPEN.
+    """
     s = stage(ev, c, at)
 
     def refuse(why: str) -> InvalidInput:
@@ -185,6 +217,34 @@ def check_action(ev: Events, c: Clocks, action: Action, at: datetime) -> None:
         raise refuse("export is allowed only before seizure or deemed abandonment (19 CFR 12.44(a))")
     if action is Action.PROTEST and s is not Stage.EXCLUDED:
         raise refuse("a protest answers an exclusion notice within its 60 days (19 CFR 12.44(b))")
+    decides_on_proof = action in (Action.EXCLUDE, Action.SEIZE) and ev.authority is not Authority.UFLPA
+    if proof_insufficient and not decides_on_proof:
+        raise InvalidInput("a decision that the proof is insufficient goes with a WRO exclusion or a Finding seizure "
+                           "(19 CFR 12.44(b), (c))", code="INVALID_DECISION")
+    submitted = ev.proof_submitted_at is not None and ev.proof_submitted_at <= at
+    if proof_insufficient and not submitted:
+        raise InvalidInput("no proof of admissibility was submitted to find insufficient", code="NO_PROOF_SUBMITTED")
+    # 19 CFR 12.44(b): "If the importer does not export the merchandise within 3 months after the date of
+    # importation, the port director shall ascertain whether the proof has been furnished within the time provided
+    # in § 12.43 ... if none or insufficient, [the port] notifies the importer in writing that the goods are
+    # excluded" (FACTS §6.3); under a Finding, failing that proof -> seizure and forfeiture (12.44(c)). So neither
+    # comes while the importer's 3-month window (12.43(a)) is open, unless the importer has already submitted its
+    # proof and CBP has decided it insufficient. UFLPA detentions run on 19 CFR 151.16 instead: no proof window, CBP
+    # may exclude at any time and the goods are deemed excluded after 30 days (FACTS §6.5), so they are not held
+    # back here.
+    if decides_on_proof and c.proof_due_on is not None and at.date() <= c.proof_due_on and \
+            not (proof_insufficient and submitted):
+        raise InvalidInput(f"cannot {action.value} before the importer's proof window ends on {c.proof_due_on} "
+                           "(19 CFR 12.43(a), 12.44(b)-(c)), unless submitted proof was decided insufficient",
+                           code="PROOF_WINDOW_OPEN")
+
+
+def recorded_outcome(ev: Events, c: Clocks, at: datetime) -> Outcome | None:
+    """The outcome stored with the detention after a step at ``at`` (``fl_detentions.outcome``): the outcome of the
+    stage the recorded events give at ``at``. With steps in time order (``check_action_time``) it stays the outcome
+    of the stage at any later ``now``, but for a UFLPA deemed exclusion, which no step records (the metrics count it
+    from ``deemed_excluded_at``)."""
+    return outcome(stage(ev, c, at))
 
 
 def resolution_days(presented_at: datetime, resolved_at: datetime) -> int:

@@ -11,10 +11,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.db.forced_labor_tables import ForcedLaborDetention, ForcedLaborOrder
+from hub.db.adcvd_tables import Entry
+from hub.db.forced_labor_tables import ForcedLaborDetention, ForcedLaborDocument, ForcedLaborOrder
 from hub.db.tables import Organization, OrgKind
 from hub.domain import forced_labor as domain
 from hub.domain.bonds import parse_money
@@ -43,11 +44,19 @@ class NewDetention:
     presented_at: datetime
 
 
-def events_of(row: ForcedLaborDetention) -> domain.Events:
+def events_of(row: ForcedLaborDetention, proof_submitted_at: datetime | None = None) -> domain.Events:
     return domain.Events(
         authority=domain.Authority(row.authority), imported_on=row.imported_on, presented_at=row.presented_at,
         released_at=row.released_at, exclusion_noticed_at=row.exclusion_noticed_at, protested_at=row.protested_at,
-        exported_at=row.exported_at, seized_at=row.seized_at)
+        exported_at=row.exported_at, seized_at=row.seized_at, proof_submitted_at=proof_submitted_at)
+
+
+async def latest_submission(session: AsyncSession, detention_id: str) -> datetime | None:
+    """When the importer last submitted proof of admissibility (§ 12.43(a)) for the detention, if ever."""
+    query = select(func.max(col(ForcedLaborDocument.submitted_at))).where(
+        col(ForcedLaborDocument.detention_id) == detention_id)
+    found: datetime | None = (await session.exec(query)).one()  # max() keeps the column's UTC type
+    return found
 
 
 def _authority(text: str) -> domain.Authority:
@@ -80,6 +89,22 @@ async def order_for(session: AsyncSession, authority: domain.Authority, order_id
     return order
 
 
+async def check_entry(session: AsyncSession, entry_number: str, importer_org_id: str) -> Entry | None:
+    """The entry the detention is linked to (issue 7 item 2), when the Hub has it. Code: ENTRY_IMPORTER_MISMATCH.
+
+    ``entries.number`` is unique (uq_entry_number) and stored normalized like ``fl_detentions.entry_number``, so the
+    number is the link: a detention joins its entry on it, no second key is kept. An entry the Hub has must be the
+    detention's importer's (the importer of record sees the detention, R-FL-02). A number the Hub does not know is
+    kept as validated (R-ID-01): entries are also filed outside the Hub (ACE), and the detention must not wait for
+    them; it links by itself once such an entry is recorded under the same number.
+    """
+    entry = (await session.exec(select(Entry).where(col(Entry.number) == entry_number))).first()
+    if entry is not None and entry.importer_org_id != importer_org_id:
+        raise InvalidInput(f"entry {entry_number} was filed for another importer of record",
+                           code="ENTRY_IMPORTER_MISMATCH")
+    return entry
+
+
 async def prepare_detention(session: AsyncSession, spec: NewDetention, calendar: BusinessCalendar,
                             now: datetime) -> ForcedLaborDetention:
     """A validated detention row, not yet written (ManageForcedLaborDetention is asked about it first)."""
@@ -99,6 +124,7 @@ async def prepare_detention(session: AsyncSession, spec: NewDetention, calendar:
     importer = await session.get(Organization, spec.importer_org_id)
     if importer is None or importer.kind is not OrgKind.IMPORTER:
         raise InvalidInput("the importer of record must be a registered importer", code="UNKNOWN_IMPORTER")
+    await check_entry(session, entry_number, importer.id)
     order = await order_for(session, authority, spec.order_id, spec.presented_at.date())
     events = domain.Events(authority, spec.imported_on, spec.presented_at)
     clocks = domain.clocks(events, calendar)
@@ -136,16 +162,22 @@ def _parse_action(text: str) -> domain.Action:
         raise InvalidInput(f"action is one of {[a.value for a in domain.Action]}", code="INVALID_ACTION") from None
 
 
-def _resolve(row: ForcedLaborDetention, outcome: domain.Outcome, at: datetime) -> None:
-    row.outcome = outcome.value
-    if row.resolved_on is None:  # the first disposition is the resolution the metrics measure
+def _resolve(row: ForcedLaborDetention, outcome: domain.Outcome | None, at: datetime) -> None:
+    row.outcome = outcome.value if outcome is not None else None
+    if outcome is not None and row.resolved_on is None:  # the first disposition is what the metrics measure
         row.resolved_on = at.date()
         row.resolution_days = domain.resolution_days(row.presented_at, at)
 
 
 async def record_action(session: AsyncSession, detention_id: str, action_text: str, at: datetime,
-                        calendar: BusinessCalendar, now: datetime, note: str | None = None) -> ForcedLaborDetention:
-    """CBP's step at ``at`` (R-FL-03). Codes: INVALID_ACTION, INVALID_TRANSITION, ACTION_IN_FUTURE, INVALID_TEXT."""
+                        calendar: BusinessCalendar, now: datetime, note: str | None = None,
+                        proof_insufficient: bool = False) -> ForcedLaborDetention:
+    """CBP's step at ``at`` (R-FL-03); ``proof_insufficient`` is CBP's decision on the importer's submitted proof,
+    recorded with an EXCLUDE or SEIZE (hub.domain.forced_labor.check_action) and in the step's event detail.
+
+    Codes: INVALID_ACTION, INVALID_TEXT, ACTION_IN_FUTURE, ACTION_BEFORE_PRESENTATION, ACTION_OUT_OF_ORDER,
+    INVALID_TRANSITION, INVALID_DECISION, NO_PROOF_SUBMITTED, PROOF_WINDOW_OPEN. Nothing is written on any of them.
+    """
     action = _parse_action(action_text)
     if at > now:
         raise InvalidInput("a step cannot be dated in the future", code="ACTION_IN_FUTURE")
@@ -153,29 +185,29 @@ async def record_action(session: AsyncSession, detention_id: str, action_text: s
     if text is not None and len(text) > 2000:
         raise InvalidInput("note: at most 2000 characters", code="INVALID_TEXT")
     row = await load_for_update(session, detention_id)
-    if at < row.presented_at:
-        raise InvalidInput("a step cannot precede presentation", code="ACTION_BEFORE_PRESENTATION")
-    events = events_of(row)
-    domain.check_action(events, domain.clocks(events, calendar), action, at)
+    events = events_of(row, await latest_submission(session, row.id))
+    clocks = domain.clocks(events, calendar)
+    domain.check_action_time(events, at, now)
+    domain.check_action(events, clocks, action, at, proof_insufficient)
     if action is domain.Action.RELEASE:
         row.released_at = at
-        _resolve(row, domain.Outcome.RELEASED, at)
     elif action is domain.Action.EXCLUDE:
         row.exclusion_noticed_at = at
-        _resolve(row, domain.Outcome.EXCLUDED, at)
     elif action is domain.Action.SEIZE:
         row.seized_at = at
-        _resolve(row, domain.Outcome.SEIZED, at)
     elif action is domain.Action.EXPORT:
         row.exported_at = at
-        _resolve(row, domain.Outcome.EXPORTED, at)
     else:
         row.protested_at = at
+    # The stored outcome is the domain's, from the events as now recorded: never a second opinion (R-FL-03).
+    after = events_of(row, events.proof_submitted_at)
+    _resolve(row, domain.recorded_outcome(after, domain.clocks(after, calendar), at), at)
     if text is not None:
         row.decision_note = text
     row.version += 1
     session.add(row)
     await session.flush()
     await refresh_cells(session, row.order_id, row.detained_on)  # the metrics cells, in this transaction
-    await emit(session, FORCED_LABOR_EVENTS[action.value], "ForcedLaborDetention", row.id, at, now)
+    await emit(session, FORCED_LABOR_EVENTS[action.value], "ForcedLaborDetention", row.id, at, now,
+               detail="PROOF_INSUFFICIENT" if proof_insufficient else None)
     return row

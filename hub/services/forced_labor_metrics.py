@@ -13,9 +13,11 @@ whose deemed exclusion is after ``now`` (at most the last 30 days), or everythin
 period. A full GROUP BY costs several times a count(*) however it is written (bench/forced_labor.py); reading the
 cells does not. ``rebuild_cells`` recomputes them all (bulk loads; tests check it equals what writes left).
 
-Who sees what (policies/forced_labor.cedar): CBP and the labor agency every cell (R-FL-METRICS); anyone else only
-cells with at least ``min_cell`` detentions of at least two importers (R-FL-METRICS-PUBLIC), the others suppressed,
-so no cell tells one importer's shipments (R-FL-02).
+Who sees what (policies/forced_labor.cedar): CBP and the labor agency every cell (R-FL-METRICS); anyone else
+(R-FL-METRICS-PUBLIC) only the cells that pass ``Disclosure`` (see there: minimum count, at least three importers,
+no dominant importer, whole periods only, a quarter or year only when each of its months passes), so that no published
+figure, nor any difference of published figures, tells one importer's shipments or one detention (R-FL-02; "CBP does
+not publicize specific detentions", FACTS §6.4). Cells that fail are left out, not returned as suppressed keys.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.sql.expression import Select
+from sqlalchemy.sql.expression import Select, Subquery
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,7 +58,6 @@ from hub.db.forced_labor_tables import ForcedLaborMetricCell as C
 from hub.domain.forced_labor import UFLPA_DEEMED_EXCLUDED_DAYS, Outcome
 
 PENDING = "PENDING"
-MIN_IMPORTERS = 2  # a cell of one importer's shipments would identify it, whatever its size
 
 
 class Period(enum.StrEnum):
@@ -81,6 +82,8 @@ class MetricsRow:
     resolved: int | None
     resolved_within_window: int | None
     median_days_to_resolution: Decimal | None
+    top_importer_shipments: int | None  # the largest importer's detentions in the cell (the dominance rule)
+    top_importer_value: Decimal | None  # the largest importer's detained value in the cell
 
     @property
     def share_resolved_within_window(self) -> Decimal | None:
@@ -158,11 +161,25 @@ def _filtered(query: Select[Any], since: date | None, until: date | None, order_
     return query
 
 
+def _tops(dialect: str, period: Period, since: date | None, until: date | None, order_id: str | None,
+          order_keys: Collection[str] | None) -> Subquery:
+    """Per cell, the largest single importer's detentions and value (each importer's subtotal, then the maximum)."""
+    key = period_expression(dialect, period).label("period")
+    fields: list[ColumnElement[Any]] = [col(D.order_id).label("order_id"), key, func.count().label("n"),
+                                        func.sum(col(D.value)).label("v")]
+    each: Select[Any] = select(*fields)
+    per = _filtered(each, since, until, order_id, order_keys).group_by(
+        col(D.order_id), key, col(D.importer_org_id)).subquery()
+    return select(per.c.order_id, per.c.period, func.max(per.c.n).label("top_shipments"),
+                  func.max(per.c.v).label("top_value")).group_by(per.c.order_id, per.c.period).subquery()
+
+
 def metrics_query(dialect: str, period: Period, now: datetime | None, since: date | None = None,
                   until: date | None = None, order_id: str | None = None,
                   order_keys: Collection[str] | None = None) -> Select[Any]:
     """Every cell computed from the detentions themselves in one statement (the reference the stored cells equal)."""
     key = period_expression(dialect, period).label("period")
+    tops = _tops(dialect, period, since, until, order_id, order_keys)
     bucket, days = _bucket(now), _days(now)
 
     def count_of(outcome: str) -> ColumnElement[Any]:
@@ -170,13 +187,16 @@ def metrics_query(dialect: str, period: Period, now: datetime | None, since: dat
 
     if dialect == "postgresql":
         median: ColumnElement[Any] = func.percentile_cont(0.5).within_group(days.asc())
-        query = select(col(D.order_id).label("order_id"), key, func.count().label("shipments"),
+        grouped = select(col(D.order_id).label("order_id"), key, func.count().label("shipments"),
                        func.count(func.distinct(col(D.importer_org_id))).label("importers"),
                        func.sum(col(D.value)).label("value"),
                        *(count_of(o.value).label(o.value.lower()) for o in Outcome), count_of(PENDING).label("pending"),
                        func.count(days).label("resolved"), func.sum(_within(now)).label("within"),
                        median.label("median"))
-        return _filtered(query, since, until, order_id, order_keys).group_by(col(D.order_id), key)
+        cells = _filtered(grouped, since, until, order_id, order_keys).group_by(col(D.order_id), key).subquery()
+        same = func.coalesce(cells.c.order_id, "") == func.coalesce(tops.c.order_id, "")
+        return select(*cells.c, tops.c.top_shipments, tops.c.top_value).select_from(
+            cells.join(tops, and_(same, cells.c.period == tops.c.period)))
     # SQLite: the median is the mean of the middle one or two values of each group, ranked by a window function.
     ranked = _filtered(select(col(D.order_id).label("order_id"), key, days.label("days"),
                               func.row_number().over(partition_by=(col(D.order_id), key), order_by=days).label("rn"),
@@ -193,30 +213,36 @@ def metrics_query(dialect: str, period: Period, now: datetime | None, since: dat
                               func.sum(_within(now)).label("within")), since, until, order_id, order_keys
                        ).group_by(col(D.order_id), key).subquery()
     same_order = func.coalesce(totals.c.order_id, "") == func.coalesce(middle.c.order_id, "")
+    same_top = func.coalesce(totals.c.order_id, "") == func.coalesce(tops.c.order_id, "")
     return select(totals.c.order_id, totals.c.period, totals.c.shipments, totals.c.importers, totals.c.value,
                   *(totals.c[o.value.lower()] for o in Outcome), totals.c.pending, totals.c.resolved,
-                  totals.c.within, middle.c.median.label("median")).select_from(
-        totals.outerjoin(middle, and_(same_order, totals.c.period == middle.c.period)))
+                  totals.c.within, middle.c.median.label("median"), tops.c.top_shipments, tops.c.top_value).select_from(
+        totals.outerjoin(middle, and_(same_order, totals.c.period == middle.c.period))
+        .join(tops, and_(same_top, totals.c.period == tops.c.period)))
 
 
 # --- stored cells -------------------------------------------------------------------------------------------------
+
+
+def _cents(dialect: str, money: ColumnElement[Any]) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return cast(type_coerce(money, Numeric()) * 100, BigInteger)
+    # hub.db.money stores integer cents on SQLite: their sum is already in cents
+    return cast(type_coerce(money, BigInteger()), BigInteger)
 
 
 def cells_from_detentions(dialect: str, period: Period, since: date | None = None, until: date | None = None,
                           order_keys: Collection[str] | None = None) -> Insert:
     """INSERT ... SELECT of stored cells from ``metrics_query``, every UFLPA deemed exclusion counted as come."""
     sub = metrics_query(dialect, period, None, since, until, None, order_keys).subquery()
-    if dialect == "postgresql":
-        cents: ColumnElement[Any] = cast(type_coerce(sub.c.value, Numeric()) * 100, BigInteger)
-    else:  # hub.db.money stores integer cents on SQLite: their sum is already in cents
-        cents = cast(type_coerce(sub.c.value, BigInteger()), BigInteger)
-    source = select(literal(period.value), sub.c.period, func.coalesce(sub.c.order_id, ""), sub.c.shipments,
-                    sub.c.importers, cents, sub.c.released, sub.c.exported, sub.c.excluded, sub.c.seized,
-                    sub.c.pending, sub.c.resolved, func.coalesce(sub.c.within, 0),
-                    cast(func.round(sub.c.median * 2), Integer))
-    return insert(C).from_select(["period_kind", "period", "order_key", "shipments", "importers", "value_cents",
-                                  "released", "exported", "excluded", "seized", "pending", "resolved",
-                                  "resolved_within_window", "median_days_halves"], source)
+    source = [literal(period.value), sub.c.period, func.coalesce(sub.c.order_id, ""), sub.c.shipments,
+              sub.c.importers, _cents(dialect, sub.c.value), sub.c.released, sub.c.exported, sub.c.excluded,
+              sub.c.seized, sub.c.pending, sub.c.resolved, func.coalesce(sub.c.within, 0),
+              cast(func.round(sub.c.median * 2), Integer), sub.c.top_shipments, _cents(dialect, sub.c.top_value)]
+    names = ["period_kind", "period", "order_key", "shipments", "importers", "value_cents", "released", "exported",
+             "excluded", "seized", "pending", "resolved", "resolved_within_window", "median_days_halves",
+             "top_importer_shipments", "top_importer_value_cents"]
+    return insert(C).from_select(names, select(*source))
 
 
 async def refresh_cells(session: AsyncSession, order_id: str | None, detained_on: date) -> None:
@@ -247,7 +273,8 @@ async def rebuild_cells(session: AsyncSession) -> None:
         await connection.execute(cells_from_detentions(dialect, period))
 
 
-def _aligned(period: Period, since: date | None, until: date | None) -> bool:
+def aligned(period: Period, since: date | None, until: date | None) -> bool:
+    """Whether ``since`` is the first day of a period and ``until`` the last day of one (None: unbounded)."""
     return ((since is None or period_bounds(period_key(since, period), period)[0] == since)
             and (until is None or period_bounds(period_key(until, period), period)[1] == until))
 
@@ -258,13 +285,14 @@ def _money(value: object) -> Decimal:
 
 
 def _row(order: str | None, key: object, shipments: int, importers: int, value: Decimal, counts: Sequence[Any],
-         resolved: int, within: int | None, median: Decimal | None) -> MetricsRow:
+         resolved: int, within: int | None, median: Decimal | None, top: int, top_value: Decimal) -> MetricsRow:
     released, exported, excluded, seized, pending = (int(c) for c in counts)
     return MetricsRow(
         order_id=order, period=str(key), suppressed=False, shipments=int(shipments), importers=int(importers),
         value=value, released=released, exported=exported, excluded=excluded, seized=seized, pending=pending,
         resolved=int(resolved), resolved_within_window=int(within or 0),
-        median_days_to_resolution=None if median is None else median.quantize(Decimal("0.1")))
+        median_days_to_resolution=None if median is None else median.quantize(Decimal("0.1")),
+        top_importer_shipments=int(top), top_importer_value=top_value)
 
 
 async def computed_metrics(session: AsyncSession, period: Period, now: datetime, since: date | None = None,
@@ -275,7 +303,7 @@ async def computed_metrics(session: AsyncSession, period: Period, now: datetime,
     connection = await session.connection()
     rows = (await connection.execute(metrics_query(dialect, period, now, since, until, order_id, order_keys))).all()
     out = [_row(r[0], r[1], r[2], r[3], _money(r[4]), r[5:10], r[10], r[11],
-                None if r[12] is None else Decimal(str(r[12]))) for r in rows]
+                None if r[12] is None else Decimal(str(r[12])), r[13], _money(r[14])) for r in rows]
     return sorted(out, key=lambda m: (m.period, m.order_id or ""))
 
 
@@ -284,7 +312,7 @@ async def metrics(session: AsyncSession, period: Period, now: datetime, since: d
     """The cells at ``now``: the stored cells, but those holding a UFLPA detention whose deemed exclusion is still
     ahead of ``now`` are computed from their detentions (and so is everything when ``since``/``until`` cut a
     period)."""
-    if not _aligned(period, since, until):
+    if not aligned(period, since, until):
         return await computed_metrics(session, period, now, since, until, order_id)
     dialect = session.get_bind().dialect.name
     connection = await session.connection()
@@ -303,7 +331,8 @@ async def metrics(session: AsyncSession, period: Period, now: datetime, since: d
     out = [_row(c.order_key or None, c.period, c.shipments, c.importers,
                 (Decimal(c.value_cents) / 100).quantize(Decimal("0.01")),
                 (c.released, c.exported, c.excluded, c.seized, c.pending), c.resolved, c.resolved_within_window,
-                None if c.median_days_halves is None else Decimal(c.median_days_halves) / 2)
+                None if c.median_days_halves is None else Decimal(c.median_days_halves) / 2,
+                c.top_importer_shipments, (Decimal(c.top_importer_value_cents) / 100).quantize(Decimal("0.01")))
            for c in (await connection.execute(stored)).all() if (c.order_key, c.period) not in live]
     if live:  # whole periods from the first live one: every live cell is complete in what is recomputed
         first = min(period_bounds(k, period)[0] for _, k in live)
@@ -313,12 +342,53 @@ async def metrics(session: AsyncSession, period: Period, now: datetime, since: d
     return sorted(out, key=lambda m: (m.period, m.order_id or ""))
 
 
-def suppress(rows: list[MetricsRow], min_cell: int) -> list[MetricsRow]:
-    """The public view: cells under ``min_cell`` detentions, or of fewer than two importers, keep only their key."""
-    out = []
-    for row in rows:
-        if (row.shipments or 0) >= min_cell and (row.importers or 0) >= MIN_IMPORTERS:
-            out.append(replace(row, importers=None))  # the importer count itself is not published
-        else:
-            out.append(MetricsRow(row.order_id, row.period, True, *([None] * 11)))
-    return out
+@dataclass(frozen=True)
+class Disclosure:
+    """What a cell must satisfy to be published to viewers without ReadForcedLaborMetrics (R-FL-METRICS-PUBLIC).
+
+    A published cell is an aggregate of other importers' detentions, so each rule closes one way of reading a
+    single importer's (or a single detention's) figures out of it (R-FL-02; FACTS §6.4):
+
+    * ``min_cell`` detentions at least (the issue's configurable minimum count): small cells are single shipments.
+    * ``min_importers`` (>= 3) distinct importers: with two, either importer subtracts its own shipments from the
+      cell and reads the other's exactly. With three or more, what it reads is a total of at least two others.
+    * no single importer above ``max_share`` of the cell's detentions or of its value: the (n, k)-dominance rule of
+      statistical agencies with n = 1 (e.g. k = 0.8). A cell of 1 big and 2 token importers passes the first two
+      rules, yet anyone, and in particular each token importer after subtracting its own, reads the big one's
+      figures to within a few percent. The rule needs each cell's largest importer's count and value, which the
+      stored cells keep (``top_importer_shipments``, ``top_importer_value_cents``).
+    * whole periods only (``aligned``; enforced by the caller, PERIOD_NOT_ALIGNED): two windows one day apart
+      differ by that day's detentions (value, outcome), so the public may only ask for unions of whole cells.
+    * a quarter or a year is published only when each of its non-empty months passes (``public_cells``): else the
+      quarter minus its published months is the suppressed month. A union of passing months passes every rule
+      itself (counts add, distinct importers are at least each month's, the largest importer's share of the union is
+      at most the largest monthly share), so every published figure is then a sum of published monthly cells and no
+      difference of published figures tells more than those cells do. Cells of different orders are disjoint and no
+      total across orders is published.
+
+    Failing cells are left out of the answer entirely: a returned key (order, period) would already tell that a
+    detention under that order happened in that period. Residual: figures change as detentions are recorded and
+    decided, so comparing answers over time still shows that a cell moved (no importer is named by it)."""
+
+    min_cell: int
+    min_importers: int
+    max_share: Decimal
+
+    def passes(self, row: MetricsRow) -> bool:
+        shipments, value = row.shipments or 0, row.value
+        if shipments < self.min_cell or (row.importers or 0) < self.min_importers:
+            return False
+        if value is None or row.top_importer_shipments is None or row.top_importer_value is None:
+            return False
+        return (row.top_importer_shipments <= self.max_share * shipments
+                and row.top_importer_value <= self.max_share * value)
+
+
+def public_cells(rows: list[MetricsRow], rule: Disclosure, period: Period,
+                 months: list[MetricsRow] | None = None) -> list[MetricsRow]:
+    """The public view: only the cells passing ``rule`` (and, for a quarter or year, each of whose months in
+    ``months`` passes), without the importer figures the rule read. The others are left out, key and all."""
+    blocked = {(m.order_id or "", period_key(period_bounds(m.period, Period.MONTH)[0], period))
+               for m in (months or []) if not rule.passes(m)} if period is not Period.MONTH else set()
+    return [replace(r, importers=None, top_importer_shipments=None, top_importer_value=None) for r in rows
+            if rule.passes(r) and (r.order_id or "", r.period) not in blocked]

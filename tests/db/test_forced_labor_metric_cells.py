@@ -36,10 +36,31 @@ async def _stored(session: AsyncSession) -> list[ForcedLaborMetricCell]:
                   key=lambda c: (c.period_kind, c.period, c.order_key))
 
 
+async def _tops_match_python(session: AsyncSession) -> int:
+    """The disclosure columns (largest importer's detentions and value per cell, migration 0011) equal a plain
+    Python grouping of the detentions: an independent check of the SQL, not only stored == recomputed."""
+    per: dict[tuple[str, str, str], dict[str, list[int]]] = {}
+    for d in (await session.exec(select(ForcedLaborDetention))).all():
+        for period in m.Period:
+            cell = per.setdefault((period.value, m.period_key(d.detained_on, period), d.order_id or ""), {})
+            mine = cell.setdefault(d.importer_org_id, [0, 0])
+            mine[0] += 1
+            mine[1] += int(d.value * 100)
+    stored = await _stored(session)
+    assert {(c.period_kind, c.period, c.order_key) for c in stored} == set(per)
+    for c in stored:
+        importers = per[(c.period_kind, c.period, c.order_key)]
+        assert c.importers == len(importers)
+        assert c.top_importer_shipments == max(n for n, _ in importers.values())
+        assert c.top_importer_value_cents == max(v for _, v in importers.values())
+    return len(stored)
+
+
 async def test_cells_kept_by_the_demo_writes_equal_a_recomputation(harness: HubHarness) -> None:
     now = datetime.now(UTC)
     async with harness.hub.sessions() as session:
         assert await _same(session, FAR) > 0  # the stored cells alone
+        assert await _tops_match_python(session) > 0
         for at in (now, now - timedelta(days=20), now - timedelta(days=400), now + timedelta(days=40)):
             await _same(session, at)
         year = now.year
@@ -73,7 +94,7 @@ async def test_cells_follow_every_write_in_its_transaction_and_equal_a_rebuild(h
             wro = [await detain("WRO", 200, importers[i % 2], f"{1000 + i}.{i:02d}") for i in range(5)]
             uflpa = [await detain("UFLPA", days, importers[0], "99.99") for days in (400, 45, 10)]
             await _same(session, now)
-            steps = [(wro[0], "RELEASE", 30), (wro[1], "EXCLUDE", 20), (wro[1], "EXPORT", 50),
+            steps = [(wro[0], "RELEASE", 30), (wro[1], "EXCLUDE", 100), (wro[1], "EXPORT", 130),
                      (wro[2], "RELEASE", 120), (uflpa[1], "RELEASE", 5)]
             for detention, action, after in steps:
                 row = await session.get(ForcedLaborDetention, detention)
@@ -83,8 +104,30 @@ async def test_cells_follow_every_write_in_its_transaction_and_equal_a_rebuild(h
                 await _same(session, now)
             for at in (FAR, now - timedelta(days=30), now + timedelta(days=60)):
                 await _same(session, at)
+            await _tops_match_python(session)
             kept = await _stored(session)
             await m.rebuild_cells(session)
             assert [c.model_dump() for c in await _stored(session)] == [c.model_dump() for c in kept]
+        finally:
+            await session.rollback()
+
+
+async def test_migration_0011_fills_the_disclosure_columns_like_the_writes(harness: HubHarness) -> None:
+    """Migration 0011's self-contained UPDATE gives the cells already stored the same largest-importer figures as
+    ``refresh_cells`` (checked on the demo's cells and this session's; rolled back)."""
+    import importlib
+
+    from sqlalchemy import text, update
+    migration = importlib.import_module("hub.db.migrations.versions.0011_metric_cell_disclosure")
+    async with harness.hub.sessions() as session:
+        try:
+            kept = [c.model_dump() for c in await _stored(session)]
+            assert any(c["top_importer_shipments"] for c in kept)
+            await session.exec(update(ForcedLaborMetricCell).values(top_importer_shipments=0,
+                                                                    top_importer_value_cents=0))
+            connection = await session.connection()
+            for period in m.Period:
+                await connection.execute(text(migration.fill_sql(connection.dialect.name, period.value)))
+            assert [c.model_dump() for c in await _stored(session)] == kept
         finally:
             await session.rollback()

@@ -4,6 +4,7 @@ allegation content (12.42(b)-(d))."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -81,25 +82,122 @@ def test_r_fl_03_uflpa_runs_on_the_151_16_clock() -> None:
     assert fl.stage(ev, c, presented + timedelta(days=30)) is fl.Stage.DEEMED_EXCLUDED
 
 
+def step_code(ev: fl.Events, action: fl.Action, when: datetime, proof_insufficient: bool = False) -> str | None:
+    try:
+        fl.check_action(ev, fl.clocks(ev, CAL), action, when, proof_insufficient)
+    except InvalidInput as exc:
+        return exc.code
+    return None
+
+
 def test_r_fl_03_allowed_steps() -> None:
     wro = fl.Events(fl.Authority.WRO, date(2026, 1, 10), at(date(2026, 1, 12)))
     finding = fl.Events(fl.Authority.FINDING, date(2026, 1, 10), at(date(2026, 1, 12)))
-    now = at(date(2026, 2, 1))
+    now = at(date(2026, 4, 11))  # the proof window (due 2026-04-10) has ended: CBP must act (12.44(b))
 
     def code(ev: fl.Events, action: fl.Action) -> str | None:
-        try:
-            fl.check_action(ev, fl.clocks(ev, CAL), action, now)
-        except InvalidInput as exc:
-            return exc.code
-        return None
+        return step_code(ev, action, now)
 
     assert code(wro, fl.Action.EXCLUDE) is None and code(wro, fl.Action.EXPORT) is None
     assert code(wro, fl.Action.SEIZE) == "INVALID_TRANSITION"  # 12.44(c): seizure follows a Finding
     assert code(finding, fl.Action.SEIZE) is None
     assert code(finding, fl.Action.EXCLUDE) == "INVALID_TRANSITION"
     assert code(wro, fl.Action.PROTEST) == "INVALID_TRANSITION"  # nothing to protest before an exclusion
-    seized = fl.Events(fl.Authority.FINDING, date(2026, 1, 10), at(date(2026, 1, 12)), seized_at=at(date(2026, 1, 20)))
+    seized = fl.Events(fl.Authority.FINDING, date(2026, 1, 10), at(date(2026, 1, 12)), seized_at=at(date(2026, 4, 11)))
     assert code(seized, fl.Action.EXPORT) == "INVALID_TRANSITION"  # 12.44(a): export only before seizure
+
+
+@pytest.mark.parametrize(("authority", "action"), [(fl.Authority.WRO, fl.Action.EXCLUDE),
+                                                   (fl.Authority.FINDING, fl.Action.SEIZE)])
+def test_r_fl_03_no_exclusion_or_seizure_while_the_proof_window_is_open(authority: fl.Authority,
+                                                                        action: fl.Action) -> None:
+    """19 CFR 12.44(b)-(c): exclusion (WRO) or seizure (Finding) only once the 3 months of 12.43(a) are over, or
+    earlier when the importer's submitted proof was decided insufficient."""
+    ev = fl.Events(authority, date(2026, 1, 10), at(date(2026, 1, 12)))
+    assert step_code(ev, action, at(date(2026, 2, 1))) == "PROOF_WINDOW_OPEN"  # day 22 (was allowed)
+    assert step_code(ev, action, datetime(2026, 4, 10, 23, 59, tzinfo=UTC)) == "PROOF_WINDOW_OPEN"  # the last day
+    assert step_code(ev, action, datetime(2026, 4, 11, 0, 0, tzinfo=UTC)) is None  # the window has ended
+    # Release and export stay open throughout the window (12.43(b), 12.44(a)).
+    assert step_code(ev, fl.Action.RELEASE, at(date(2026, 2, 1))) is None
+    assert step_code(ev, fl.Action.EXPORT, at(date(2026, 2, 1))) is None
+    # CBP's decision that proof is insufficient needs proof submitted by then.
+    assert step_code(ev, action, at(date(2026, 2, 1)), proof_insufficient=True) == "NO_PROOF_SUBMITTED"
+    later = fl.Events(authority, date(2026, 1, 10), at(date(2026, 1, 12)), proof_submitted_at=at(date(2026, 2, 2)))
+    assert step_code(later, action, at(date(2026, 2, 1)), proof_insufficient=True) == "NO_PROOF_SUBMITTED"
+    proved = fl.Events(authority, date(2026, 1, 10), at(date(2026, 1, 12)), proof_submitted_at=at(date(2026, 1, 25)))
+    assert step_code(proved, action, at(date(2026, 2, 1))) == "PROOF_WINDOW_OPEN"  # submitted, but not decided
+    assert step_code(proved, action, at(date(2026, 2, 1)), proof_insufficient=True) is None
+    assert step_code(proved, fl.Action.RELEASE, at(date(2026, 2, 1)), proof_insufficient=True) == "INVALID_DECISION"
+
+
+def test_r_fl_03_uflpa_detentions_keep_the_151_16_clock() -> None:
+    """UFLPA: no 3-month proof window; CBP may exclude at any time (151.16), and no proof decision goes with it."""
+    ev = fl.Events(fl.Authority.UFLPA, date(2026, 1, 10), at(date(2026, 1, 12)))
+    assert step_code(ev, fl.Action.EXCLUDE, at(date(2026, 1, 14))) is None
+    assert step_code(ev, fl.Action.EXCLUDE, at(date(2026, 1, 14)), proof_insufficient=True) == "INVALID_DECISION"
+    assert step_code(ev, fl.Action.SEIZE, at(date(2026, 1, 14))) == "INVALID_TRANSITION"
+
+
+def test_r_fl_03_steps_are_dated_in_order_and_not_in_the_future() -> None:
+    presented, seized = at(date(2026, 1, 12)), at(date(2026, 4, 20))
+    ev = fl.Events(fl.Authority.FINDING, date(2026, 1, 10), presented, seized_at=seized)
+    now = at(date(2026, 5, 1))
+
+    def code(when: datetime, events: fl.Events = ev) -> str | None:
+        try:
+            fl.check_action_time(events, when, now)
+        except InvalidInput as exc:
+            return exc.code
+        return None
+
+    # The audit's case: SEIZE, then a RELEASE dated 2 days before the seizure (the stage said SEIZED, the stored
+    # outcome RELEASED).
+    assert code(seized - timedelta(days=2)) == "ACTION_OUT_OF_ORDER"
+    assert code(seized) is None and code(now) is None  # the same instant as the latest event is in order
+    assert code(now + timedelta(seconds=1)) == "ACTION_IN_FUTURE"
+    assert code(presented - timedelta(seconds=1)) == "ACTION_BEFORE_PRESENTATION"
+    submitted = fl.Events(fl.Authority.WRO, date(2026, 1, 10), presented, proof_submitted_at=at(date(2026, 2, 1)))
+    assert code(at(date(2026, 1, 30)), submitted) == "ACTION_OUT_OF_ORDER"  # not before the importer's submission
+    assert submitted.latest() == at(date(2026, 2, 1)) and fl.Events(fl.Authority.WRO, date(2026, 1, 10),
+                                                                    presented).latest() == presented
+
+
+FIELD = {fl.Action.RELEASE: "released_at", fl.Action.EXCLUDE: "exclusion_noticed_at", fl.Action.SEIZE: "seized_at",
+         fl.Action.EXPORT: "exported_at", fl.Action.PROTEST: "protested_at"}
+
+
+@pytest.mark.parametrize("authority", list(fl.Authority))
+def test_r_fl_03_recorded_outcome_always_equals_the_stage(authority: fl.Authority) -> None:
+    """Every sequence of up to three allowed steps, at days where the clocks differ: the outcome stored after each
+    step (recorded_outcome, what fl_detentions.outcome keeps) equals the outcome of the stage at any later instant,
+    but for a UFLPA deemed exclusion (time-driven, counted from deemed_excluded_at)."""
+    presented = at(date(2026, 1, 12))
+    days = (1, 20, 40, 95, 130, 170)  # inside the UFLPA 30 days / proof window, after them, past 60 days after both
+    checked = 0
+
+    def walk(ev: fl.Events, after: int, depth: int) -> None:
+        nonlocal checked
+        for day in (d for d in days if d >= after):
+            when = presented + timedelta(days=day)
+            for action in fl.Action:
+                for insufficient in (False, True):
+                    if step_code(ev, action, when, insufficient) is not None:
+                        continue
+                    new = replace(ev, **{FIELD[action]: when})
+                    c = fl.clocks(new, CAL)
+                    stored = fl.recorded_outcome(new, c, when)
+                    assert stored is not None
+                    for later in (0, 1, 29, 31, 61, 400):
+                        now = when + timedelta(days=later)
+                        assert fl.outcome(fl.stage(new, c, now)) is stored, (new, now)
+                    checked += 1
+                    if depth > 1:
+                        walk(new, day, depth - 1)
+
+    proof = presented + timedelta(days=10)
+    walk(fl.Events(authority, date(2026, 1, 10), presented, proof_submitted_at=proof), 10, 3)
+    walk(fl.Events(authority, date(2026, 1, 10), presented), 0, 3)
+    assert checked >= 20
 
 
 def test_r_fl_01_reference_list_parses_with_status_history_and_flags() -> None:

@@ -48,6 +48,9 @@ class ForcedLaborActionInput:
     action: str = strawberry.field(description="RELEASE | EXCLUDE | SEIZE | EXPORT | PROTEST (R-FL-03)")
     at: datetime | None = None
     note: str | None = None
+    proof_insufficient: bool = strawberry.field(default=False, description=(
+        "CBP's decision that the importer's submitted proof is insufficient, with an EXCLUDE (WRO) or SEIZE "
+        "(Finding): only then may either come before the 3-month proof window ends (19 CFR 12.43(a), 12.44(b)-(c))."))
 
 
 @strawberry.input
@@ -132,7 +135,7 @@ class ForcedLaborMutations:
         ctx.require("ManageForcedLaborDetention", view.subject)
         async with transaction(ctx.hub.sessions) as session:
             await forced_labor.record_action(session, view.row.id, input.action, input.at or ctx.now,
-                                             ctx.hub.calendar, ctx.now, input.note)
+                                             ctx.hub.calendar, ctx.now, input.note, input.proof_insufficient)
         return await _reloaded(info, view.row.id)
 
     @root("The importer of record or its broker submits proof of admissibility within 3 months of importation "

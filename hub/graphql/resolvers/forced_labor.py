@@ -176,7 +176,8 @@ async def allegation_by_id(info: Ctx, pk: str) -> AllegationNode | None:
 
 async def metrics(info: Ctx, period: fl_metrics.Period, since: date | None, until: date | None,
                   order_id: str | None) -> ForcedLaborMetrics:
-    """Detailed for CBP and the labor agency (R-FL-METRICS); suppressed aggregates for everyone else."""
+    """Detailed for CBP and the labor agency (R-FL-METRICS); for everyone else only whole periods and the cells that
+    pass the disclosure rules, the others left out (fl_metrics.Disclosure)."""
     ctx = info.context
     org = await ctx.loaders.organization.load(ctx.principal.organization_id) if ctx.principal.organization_id \
         else None
@@ -184,9 +185,27 @@ async def metrics(info: Ctx, period: fl_metrics.Period, since: date | None, unti
     detailed = ctx.allowed("ReadForcedLaborMetrics", subject)
     if not detailed:
         ctx.require("ReadPublicForcedLaborMetrics", subject)
-    min_cell = ctx.hub.settings.forced_labor_min_cell
+        if not fl_metrics.aligned(period, since, until):
+            # A window cut inside a period, minus a window one day shorter, is that day's detentions.
+            unit = period.value.lower()
+            raise InvalidInput(f"since must be the first day of a {unit} and until the last day of a {unit} "
+                               f"(e.g. {_example(period)}); only CBP and the labor agency may cut a period",
+                               code="PERIOD_NOT_ALIGNED")
+    settings = ctx.hub.settings
+    rule = fl_metrics.Disclosure(settings.forced_labor_min_cell, settings.forced_labor_min_importers,
+                                 settings.forced_labor_max_importer_share)
     async with ctx.hub.sessions() as session:
         rows = await fl_metrics.metrics(session, period, ctx.now, since, until, order_id)
+        if not detailed:
+            months = None if period is fl_metrics.Period.MONTH else \
+                await fl_metrics.metrics(session, fl_metrics.Period.MONTH, ctx.now, since, until, order_id)
+            rows = fl_metrics.public_cells(rows, rule, period, months)
         orders = await orders_by_id(session, {r.order_id for r in rows if r.order_id})
-    shown = rows if detailed else fl_metrics.suppress(rows, min_cell)
-    return ForcedLaborMetrics(detailed=detailed, min_cell=min_cell, cells=[metrics_cell(r, orders) for r in shown])
+    return ForcedLaborMetrics(detailed=detailed, min_cell=rule.min_cell, min_importers=rule.min_importers,
+                              max_importer_share=str(rule.max_share), cells=[metrics_cell(r, orders) for r in rows])
+
+
+def _example(period: fl_metrics.Period) -> str:
+    return {fl_metrics.Period.MONTH: "since 2024-03-01, until 2024-05-31",
+            fl_metrics.Period.QUARTER: "since 2024-04-01, until 2024-09-30",
+            fl_metrics.Period.YEAR: "since 2023-01-01, until 2024-12-31"}[period]

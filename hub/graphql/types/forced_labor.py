@@ -20,7 +20,8 @@ from hub.services.forced_labor_views import DetentionView, OrderView
 _LIST = "R-FL-01: the public list of WROs and Findings, readable by everyone"
 _WITH = "shown with the detention, which ReadForcedLaborDetention allowed (R-FL-02; row scope)"
 _ALLEGATION = "shown with the allegation, which ReadAllegation allowed (R-FL-04)"
-_METRICS = "an aggregate cell; suppressed for viewers without ReadForcedLaborMetrics"
+_METRICS = ("an aggregate cell; viewers without ReadForcedLaborMetrics get only the cells that pass the disclosure "
+            "rules")
 
 
 @strawberry.enum
@@ -363,7 +364,8 @@ def allegation_node(row: ForcedLaborAllegation, now: datetime) -> AllegationNode
 class ForcedLaborMetricsCell:
     order: WithholdReleaseOrderNode | None = public_value(_METRICS, description="Null: UFLPA detentions.")
     period: str = public_value(_METRICS)
-    suppressed: bool = public_value(_METRICS)
+    suppressed: bool = public_value(_METRICS, description=(
+        "Always false: cells that fail the disclosure rules are left out of the public view, not returned."))
     shipments: int | None = public_value(_METRICS)
     value: str | None = public_value(_METRICS)
     released: int | None = public_value(_METRICS)
@@ -379,6 +381,9 @@ class ForcedLaborMetricsCell:
 class ForcedLaborMetrics:
     detailed: bool = public_value("whether the viewer has ReadForcedLaborMetrics (no suppression)")
     min_cell: int = public_value("the configured minimum count below which public cells are suppressed")
+    min_importers: int = public_value("the configured minimum number of distinct importers of a public cell")
+    max_importer_share: str = public_value("the configured largest share of a public cell's detentions or value one "
+                                           "importer may hold (dominance rule)")
     cells: list[ForcedLaborMetricsCell] = public_value(_METRICS)
 
 
