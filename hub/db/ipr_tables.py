@@ -6,9 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from hub.db.money import Money
 from hub.db.tables import new_id, utc_column, utc_column_nullable
 
 
@@ -24,7 +25,7 @@ class Detention(SQLModel, table=True):
     regime: str = Field(max_length=32)
     track: str = Field(max_length=16)
     conveyance: str = Field(max_length=16)
-    declared_value: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
+    declared_value: Decimal | None = Field(default=None, sa_column=Column(Money(), nullable=True))
     port_code: str = Field(max_length=4)
     entry_number: str | None = Field(default=None, max_length=13)
     importer_org_id: str = Field(foreign_key="organizations.id", max_length=32, index=True)
@@ -140,7 +141,7 @@ class SampleRequest(SQLModel, table=True):
     kind: str = Field(max_length=16)
     requested_at: datetime = Field(sa_column=utc_column())
     bond_number: str = Field(max_length=16)
-    bond_amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    bond_amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
     status: str = Field(default="REQUESTED", max_length=16)
     returned_at: datetime | None = Field(default=None, sa_column=utc_column_nullable())
     certification: str | None = Field(default=None, max_length=16)

@@ -26,6 +26,7 @@ from tests.conftest import fresh_postgres_database
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 MIGRATION_0009 = importlib.import_module("hub.db.migrations.versions.0009_money_types")
+MIGRATION_0012 = importlib.import_module("hub.db.migrations.versions.0012_ipr_money")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -119,8 +120,8 @@ async def test_flushing_a_float_amount_writes_nothing(engine: AsyncEngine) -> No
         assert (await conn.execute(text("SELECT count(*) FROM bonds"))).scalar_one() == 0
 
 
-def test_migration_0009_lists_every_exact_column() -> None:
-    assert set(MIGRATION_0009.COLUMNS) == exact_columns(SQLModel.metadata)
+def test_migrations_0009_and_0012_list_every_exact_column() -> None:
+    assert set(MIGRATION_0009.COLUMNS) | set(MIGRATION_0012.COLUMNS) == exact_columns(SQLModel.metadata)
 
 
 async def test_sqlite_rows_stored_as_real_are_converted_by_0009(tmp_path: Path) -> None:
@@ -144,5 +145,33 @@ async def test_sqlite_rows_stored_as_real_are_converted_by_0009(tmp_path: Path) 
             assert bond is not None
             assert (bond.amount, bond.dtf, bond.adcvd_rate_percent, bond.entered_value) == (
                 Decimal("100000.00"), Decimal("2412.50"), Decimal("25.6200"), None)
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_ipr_declared_values_stored_as_real_are_converted_by_0012(tmp_path: Path) -> None:
+    """The IPR money column written before revision 0012 (REAL) reads back exactly afterwards."""
+    from hub.db.ipr_tables import Detention
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old-ipr.sqlite3'}")
+    try:
+        await migrate.upgrade(engine, "0011")
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO organizations (id, slug, name, kind, created_at) "
+                                    "VALUES ('o0', 'o0', 'O', 'IMPORTER', '2026-01-01 00:00:00')"))
+            await conn.execute(text(
+                "INSERT INTO detentions (id, case_number, regime, track, conveyance, port_code, importer_org_id, "
+                "importer_name, importer_address, manufacturer_name, manufacturer_address, exporter_name, "
+                "exporter_address, date_of_importation, description, quantity, quantity_unit, country_of_origin, "
+                "le_hold, presented_at, created_at, version, declared_value) VALUES ('d', 'C-1', 'TRADEMARK', "
+                "'STANDARD', 'CARGO', '2704', 'o0', 'I', 'A', 'M', 'A', 'E', 'A', '2026-01-01', 'goods', 1, 'PCS', "
+                "'CN', 0, '2026-01-02 00:00:00', '2026-01-02 00:00:00', 1, 2412.5)"))
+        await migrate.upgrade(engine)
+        async with sessionmaker(engine)() as session:
+            row = await session.get(Detention, "d")
+            assert row is not None and row.declared_value == Decimal("2412.50")
+        async with engine.connect() as conn:
+            kind = (await conn.execute(text("SELECT typeof(declared_value) FROM detentions"))).scalar_one()
+            assert kind == "integer"
     finally:
         await engine.dispose()
