@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,34 +127,58 @@ def cmd_import_entries(args: argparse.Namespace) -> int:
     return asyncio.run(run_import_entries(_settings(args), path, path.stat().st_size, args.org, args.json_report))
 
 
-async def _recorder(hub: Hub, slug: str | None) -> str:
+async def _recorder(hub: Hub, slug: str | None) -> tuple[str, Callable[[str, str | None], bool]]:
+    """The recording organization and the policy's answer, per importer, to "may it record this entry?"."""
     from sqlmodel import col, select
 
     from hub.db.tables import Organization
     from hub.errors import HubError
+    from hub.policy.adcvd_facts import EntryTies, entry_subject
+    from hub.policy.engine import PrincipalFacts
+    from hub.policy.facts import poa_relations
+    from hub.services.parties import active_poa_pairs
 
     async with hub.sessions() as session:
         query = select(Organization)
         query = query.where(col(Organization.slug) == slug) if slug else query.where(
             col(Organization.kind) == "CBP").order_by(col(Organization.created_at))
         found = (await session.exec(query)).first()
-    if found is None:
-        raise HubError(f"no organization {slug or 'of kind CBP'} in the Hub", code="UNKNOWN_ORGANIZATION")
-    return found.id
+        if found is None:
+            raise HubError(f"no organization {slug or 'of kind CBP'} in the Hub", code="UNKNOWN_ORGANIZATION")
+        ties = EntryTies(found.id, poa_relations(found.id, await active_poa_pairs(session, found.id)))
+    # The operator acts for the organization as its officers (CBP) or its trade staff would through GraphQL:
+    # the same RecordEntry rule (policies/adcvd.cedar R-AD-RECORD) decides, importer by importer.
+    kind = found.kind.value if hasattr(found.kind, "value") else str(found.kind)
+    principal = PrincipalFacts(kind=kind, roles=frozenset({"officer"} if kind == "CBP" else {"trade"}))
+
+    def authorize(importer_org_id: str, filer_org_id: str | None) -> bool:
+        subject = entry_subject(ties, importer_org_id, filer_org_id, ())
+        return hub.policy.decide(principal, "RecordEntry", subject.resource_type, subject.facts).allowed
+
+    return found.id, authorize
 
 
 async def run_import_entries(settings: Settings, path: Path, size: int, org: str | None, json_report: bool) -> int:
     from datetime import UTC, datetime
 
+    from hub.errors import HubError
     from hub.runtime import open_hub
-    from hub.services.entry_import import import_entries
+    from hub.services.entry_import import check_encoding, import_entries
 
+    try:
+        check_encoding(path)
+    except HubError as exc:
+        print(f"hub import entries: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
     hub = await open_hub(settings)
     try:
-        recorder = await _recorder(hub, org)
+        recorder, authorize = await _recorder(hub, org)
         with _progress(size) as advance:
             report = await import_entries(hub.sessions, path, recorder, "cli:hub-import", datetime.now(UTC),
-                                          progress=advance)
+                                          progress=advance, authorize=authorize)
+    except HubError as exc:
+        print(f"hub import entries: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
     finally:
         await hub.close()
     if json_report:
@@ -164,7 +189,7 @@ async def run_import_entries(settings: Settings, path: Path, size: int, org: str
 
 
 class _progress:
-    """A rich progress bar on a terminal (by characters read); silent when standard error is not one."""
+    """A rich progress bar on a terminal (bytes read of the file's size); silent when standard error is not one."""
 
     def __init__(self, total: int) -> None:
         self.total = total

@@ -94,3 +94,44 @@ def test_rates_import_adds_history_updates_in_place_and_rejects_bad_rows(demo_st
     latin = tmp_path / "latin1.csv"
     latin.write_bytes("case_number,country,product\nA-570-979,China,Caf\xe9\n".encode("latin-1"))
     assert main(["import", "adcvd-orders", str(latin), "--data-dir", str(demo_store)]) == 2
+
+
+def test_entries_import_as_a_broker_records_only_for_its_principals(demo_store: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # R-AD-RECORD (policies/adcvd.cedar): Coastline holds Acme's power of attorney, not Harbor's.
+    acme, harbor = (f"CZ4-{n}-{entry_check_digit('CZ4' + n)}" for n in ("7700011", "7700012"))
+    path = tmp_path / "broker.csv"
+    header = ("entry_number,entry_type,importer_ior,filer_code,port_code,entry_date,line_number,hts_number,"
+              "country_of_origin,entered_value,adcvd_case_number,liquidation_date,bond_number")
+    path.write_text("\n".join([
+        header,
+        f"{acme},01,12-3456789AB,CZ4,2704,2025-03-03,1,9403.50.9042,VN,1000.00,,,",
+        f"{harbor},01,123-45-6789,CZ4,2704,2025-03-03,1,9403.50.9042,VN,1000.00,,,",
+    ]) + "\n")
+    assert main(["import", "entries", str(path), "--json-report", "--org", "coastline-brokers",
+                 "--data-dir", str(demo_store)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["accepted"] == 1
+    assert [(r["row"], r["code"]) for r in report["rejected"]] == [(3, "FORBIDDEN")]
+
+
+def test_entries_import_refuses_a_file_that_is_not_utf8_before_writing(demo_store: Path, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "latin1.csv"
+    header = ("entry_number,entry_type,importer_ior,filer_code,port_code,entry_date,line_number,hts_number,"
+              "country_of_origin,entered_value,adcvd_case_number,liquidation_date,bond_number")
+    good = f"CZ4-7700021-{entry_check_digit('CZ47700021')}"
+    path.write_bytes((header + "\n" + f"{good},01,12-3456789AB,CZ4,2704,2025-03-03,1,9403.50.9042,VN,1000.00,,,\n"
+                      + "# Caf\xe9\n").encode("latin-1"))
+    assert main(["import", "entries", str(path), "--json-report", "--data-dir", str(demo_store)]) == 2
+    assert "INVALID_ENCODING" in capsys.readouterr().err
+    # Nothing was written, not even the valid entry before the bad byte.
+    path.write_text(header + "\n")
+    missing = tmp_path / "nocol.csv"
+    missing.write_text("entry_number\n")
+    assert main(["import", "entries", str(missing), "--data-dir", str(demo_store)]) == 2
+    assert "MISSING_COLUMNS" in capsys.readouterr().err
+    good_file = tmp_path / "good.csv"
+    good_file.write_text(header + "\n" + f"{good},01,12-3456789AB,CZ4,2704,2025-03-03,1,9403.50.9042,VN,1000.00,,,\n")
+    assert main(["import", "entries", str(good_file), "--json-report", "--data-dir", str(demo_store)]) == 0
+    assert json.loads(capsys.readouterr().out)["accepted"] == 1  # so the refused run had written nothing

@@ -27,11 +27,20 @@ class CaseFacts:
     order_date: date | None = None
     # Commerce company suffix -> company name, for company-specific numbers (R-AD-03).
     companies: Mapping[str, str] = field(default_factory=dict)
-    rate_percent: Decimal | None = None  # the all-others/case-wide rate in effect, when known
+    rate_percent: Decimal | None = None  # the all-others/case-wide rate, when no dated history is given
+    # The all-others rate over time, (effective from, percent) oldest first: the rate in effect on the date of
+    # entry applies (19 CFR 351.212(c)), not today's.
+    rate_history: tuple[tuple[date, Decimal], ...] = ()
 
     @property
     def is_antidumping(self) -> bool:
         return self.number.startswith("A")
+
+    def rate_on(self, day: date) -> Decimal | None:
+        if not self.rate_history:
+            return self.rate_percent
+        in_effect = [rate for start, rate in self.rate_history if start <= day]
+        return in_effect[-1] if in_effect else None
 
 
 @dataclass(frozen=True)
@@ -108,14 +117,16 @@ def _third_country_window(entry: EntryFacts, line: LineFacts, config: ChecksConf
     if not matches:
         return None
     case = matches[0]
-    owed = cash_deposit(line.entered_value, case.rate_percent) if case.rate_percent is not None else None
+    rate = case.rate_on(entry.entry_date)
+    owed = cash_deposit(line.entered_value, rate) if rate is not None else None
     owed_text = f" Cash deposit owed: ${owed:,}." if owed is not None else " Cash deposit rate not on file."
     deadlines = "; ".join(f"{d.isoformat()} ({basis})" for d, basis in window.deadlines)
     if entry.liquidated_on is not None:
         return Finding("R-AD-02", "VOLUNTARY_TENDER_REQUIRED",
                        f"Line {line.line_number}: entered in the CSMS #46031819 window without third-country case "
-                       f"{case.number}; the entry is liquidated, so tender the duties under 19 CFR 141.105."
-                       f"{owed_text}", line.line_number, None, owed)
+                       f"{case.number}; the entry is liquidated, so tender the duties under 19 CFR 141.105 (CBP "
+                       f"extended the corrections deadline to {window.effective_deadline.isoformat()}; tenders were "
+                       f"asked for within the same period).{owed_text}", line.line_number, None, owed)
     return Finding("R-AD-02", "THIRD_COUNTRY_CASE_MISSING",
                    f"Line {line.line_number}: entered in the CSMS #46031819 window without third-country case "
                    f"{case.number}; file a post-summary correction with the cash deposit by "
@@ -172,27 +183,32 @@ def _entry_type(entry: EntryFacts, config: ChecksConfig) -> Finding | None:
 def _liquidation(entry: EntryFacts, config: ChecksConfig, cases: Mapping[str, CaseFacts],
                  today: date) -> Iterable[Finding]:
     adcvd = [ln for ln in entry.lines if ln.case_number]
-    if not adcvd or entry.liquidated_on is not None:
+    if not adcvd:
         return
+    liquidated = entry.liquidated_on
     # R-AD-05 / 19 U.S.C. 1504(d): once the suspension is removed CBP must liquidate within 6 months of notice,
-    # else the entry is deemed liquidated at the amounts the importer asserted.
+    # else the entry is deemed liquidated at the amounts the importer asserted - also when CBP liquidates later.
     if entry.suspension_lifted_on is not None:
         due = entry.suspension_lifted_on + relativedelta(months=config.liquidation_after_suspension_months)
-        if today > due:
+        late = liquidated > due if liquidated is not None else today > due
+        if late:
+            when = f"liquidated only on {liquidated.isoformat()}" if liquidated else "not liquidated"
             yield Finding("R-AD-05", "DEEMED_LIQUIDATED",
-                          f"Not liquidated within {config.liquidation_after_suspension_months} months of the "
+                          f"{when.capitalize()}, past {config.liquidation_after_suspension_months} months from the "
                           f"notice lifting the suspension ({entry.suspension_lifted_on.isoformat()}): deemed "
                           "liquidated at the asserted amounts (19 U.S.C. 1504(d)).", None, due)
     # R-AD-05 / 19 CFR 351.402(f): without a reimbursement certificate on file before liquidation, CBP presumes
-    # reimbursement and doubles the antidumping duty.
+    # reimbursement and doubles the antidumping duty (after liquidation the presumption has applied).
     ad = [ln for ln in adcvd if ln.case_number and (c := cases.get(ln.case_number)) is not None
           and c.is_antidumping]
     if ad and not entry.reimbursement_certificate_on_file:
         extra = sum((ln.deposit_amount or Decimal(0) for ln in ad), Decimal("0.00"))
+        text = (f"liquidated on {liquidated.isoformat()} without it, so reimbursement is presumed and "
+                f"antidumping duty doubled: additional duty ${extra:,}") if liquidated else (
+                f"it must be filed before liquidation, else antidumping duty is doubled: projected additional duty "
+                f"${extra:,}")
         yield Finding("R-AD-05", "REIMBURSEMENT_CERTIFICATE_MISSING",
-                      f"No reimbursement certificate on file (19 CFR 351.402(f)); it must be filed before "
-                      f"liquidation, else antidumping duty is doubled: projected additional duty ${extra:,}.",
-                      None, None, extra)
+                      f"No reimbursement certificate on file (19 CFR 351.402(f)); {text}.", None, None, extra)
 
 
 def findings(entry: EntryFacts, cases: Mapping[str, CaseFacts], config: ChecksConfig, today: date) -> list[Finding]:

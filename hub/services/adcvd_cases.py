@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from hub.errors import HubError
 
 ORDERS_FILE = "adcvd_orders.csv"
 HTS_FILE = "adcvd_paper_orders_with_hts.csv"
+HTS_SAMPLES_FILE = "hts_samples.csv"
+_CASE_IN_TEXT = re.compile(r"\b[AC]-\d{3}-\d{3}\b")
 EXAMPLES_FILE = "adcvd_case_number_examples.csv"
 REQUIRED = ("case_number", "country", "product")
 # The fields a load owns; a second load compares these and leaves equal rows alone.
@@ -128,9 +131,8 @@ async def link_reference(session: AsyncSession, now: datetime) -> None:
                 if a.companion_number != b.number:
                     a.companion_number = b.number
                     session.add(a)
-    for row in csv_rows(HTS_FILE):
-        found = cases.get(row["case_number"])
-        scope = [adcvd.normalize_hts(h) for h in row["hts_numbers"].split(";") if h.strip()]
+    for number, scope in hts_scopes().items():
+        found = cases.get(number)
         if found is not None and found.hts_scope != scope:
             found.hts_scope = scope
             session.add(found)
@@ -138,6 +140,19 @@ async def link_reference(session: AsyncSession, now: datetime) -> None:
         if row["kind"] == "third_country_case":
             await _third_country(session, cases, row, now)
     await session.flush()
+
+
+def hts_scopes() -> dict[str, list[str]]:
+    """HTS numbers listed with each order's scope: the ITA API sample (S-ADCVD-2) and the HTS samples that name
+    their case (hts_samples.csv, e.g. 8541.40.6020 for A-570-979/C-570-980). For convenience only: the written
+    scope governs (SOURCES.md)."""
+    scopes: dict[str, set[str]] = defaultdict(set)
+    for row in csv_rows(HTS_FILE):
+        scopes[row["case_number"]] |= {adcvd.normalize_hts(h) for h in row["hts_numbers"].split(";") if h.strip()}
+    for row in csv_rows(HTS_SAMPLES_FILE):
+        for number in _CASE_IN_TEXT.findall(row["context"]):
+            scopes[number].add(adcvd.normalize_hts(row["hts_number"]))
+    return {number: sorted(hts) for number, hts in scopes.items()}
 
 
 # CSMS 18-000421's example: A-451-988 is the China solar-cells order (A-570-979) with CBP origin Lithuania.

@@ -19,12 +19,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.db.adcvd_tables import AdcvdCase, AdcvdCompanyRate
 from hub.db.session import transaction
-from hub.db.tables import DemoSeed
+from hub.db.tables import DemoSeed, OrgKind
 from hub.domain.identifiers import entry_check_digit
 from hub.services import entries
 from hub.services.adcvd_cases import load_packaged
 from hub.services.demo_bonds import ACME_BOND
-from hub.services.parties import organization_by_ref
+from hub.services.parties import (
+    NewOrganization,
+    create_organization,
+    grant_power_of_attorney,
+    organization_by_ref,
+)
 
 ADCVD_SEED = "adcvd"
 DEMO_CLIENT = "demo-seed"
@@ -32,6 +37,9 @@ DEMO_BASIS = "DEMO rate, invented for the demo; not a published Commerce rate"
 BROKER_FILER = "CZ4"  # Coastline Customs Brokerage (hub/services/demo.py), Acme's broker
 HARBOR_FILER = "7Y2"  # a filer the Hub does not know: Harbor's entries are filed outside the Hub's members
 ACME_IOR, HARBOR_IOR = "12-3456789AB", "123-45-6789"
+# A non-resident importer of record: a CBP-assigned number (19 CFR 24.5, YYDDPP-NNNNN), Coastline its broker.
+NON_RESIDENT = NewOrganization("kowloon-lighting", "Kowloon Lighting Ltd. (non-resident importer)", OrgKind.IMPORTER,
+                               "88 Hung To Rd, Kwun Tong, Hong Kong", ior_number="242704-00017")
 
 # (case, suffix, company, rate percent)
 RATES = (
@@ -92,6 +100,11 @@ def demo_entries(today: date) -> tuple[DemoEntry, ...]:
         # A clean entry: the third-country case declared as CSMS 18-000421 says, certificate on file.
         DemoEntry(6, HARBOR_FILER, HARBOR_IOR, "03", today - timedelta(days=5),
                   (L(1, "8541.40.6020", "LT", "30000.00", "A-451-988"),), certificate=True),
+        # AD/CVD entry of a non-resident importer of record (FACTS §4: rules unconfirmed, flagged for review).
+        DemoEntry(7, BROKER_FILER, NON_RESIDENT.ior_number or "", "03", today - timedelta(days=20),
+                  (L(1, "3826.00.1000", "AR", "20000.00", "A357820001", "Demo Biodiesel S.A."),
+                   L(2, "3826.00.1000", "AR", "20000.00", "C357821001", "Demo Biodiesel S.A.")),
+                  certificate=True, checks=("NON_RESIDENT_IMPORTER",)),
     )
 
 
@@ -104,6 +117,9 @@ async def seed_adcvd(sessions: async_sessionmaker[AsyncSession], now: datetime) 
             await load_packaged(session, now)
             await _rates(session)
             cbp = await organization_by_ref(session, "cbp-port-la")
+            broker = await organization_by_ref(session, "coastline-brokers")
+            foreign = await create_organization(session, NON_RESIDENT, now)
+            await grant_power_of_attorney(session, broker, foreign, now.date() - timedelta(days=60))
             for spec in demo_entries(now.date()):
                 await entries.record_entry(session, entries.NewEntry(
                     entry_number=entry_number(spec.filer, spec.serial), entry_type=spec.entry_type,

@@ -113,6 +113,11 @@ class PreparedEntry:
     lines: list[LineRow]
     bond: Bond | None
     importer: Organization
+    bond_surety_code: str | None = None  # set when the bulk import checks the bond (R-BOND-05)
+
+    @property
+    def adcvd_bonded(self) -> bool:
+        return any(ln.case_id for ln in self.lines)
 
     @property
     def deposits(self) -> Decimal:

@@ -11,6 +11,7 @@ batch; if a batch meets a conflict another writer created meanwhile, it is retri
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import csv
 from collections.abc import Callable, Iterator
@@ -28,13 +29,13 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.db.adcvd_tables import Entry, EntryLine
-from hub.db.bond_tables import Bond, BondSecuredEntry
+from hub.db.bond_tables import BondSecuredEntry
 from hub.db.event_tables import OutboxEvent
-from hub.db.tables import new_id
+from hub.db.tables import Organization, new_id
 from hub.domain import bonds as bond_domain
-from hub.domain.identifiers import normalize_entry_number
+from hub.domain.identifiers import SURETY_CODE_BOND_WAIVED, normalize_entry_number
 from hub.errors import HubError
-from hub.events.outbox import ENTRY_EVENTS
+from hub.events.outbox import BOND_EVENTS, ENTRY_EVENTS
 from hub.services.bonds import status_now
 from hub.services.entries import (
     Lookups,
@@ -51,7 +52,10 @@ COLUMNS = ("entry_number", "entry_type", "importer_ior", "filer_code", "port_cod
            "bond_number")
 HEADER_FIELDS = ("entry_type", "importer_ior", "filer_code", "port_code", "entry_date", "liquidation_date",
                  "bond_number")
-Progress = Callable[[int], None]  # characters read so far
+Progress = Callable[[int], None]  # bytes read so far
+# Whether the recording organization may record an entry for (importer org id, filer org id): decided by the
+# caller with the policy (policies/adcvd.cedar, RecordEntry), never here. None: the caller decided for all.
+Authorize = Callable[[str, str | None], bool]
 
 
 @dataclass
@@ -74,12 +78,31 @@ class _Group:
 
 
 def _lines(stream: TextIO, progress: Progress | None) -> Iterator[str]:
-    read = 0
+    # The text layer hides its position while iterating; the byte buffer under it tells how far the file was
+    # read (ahead by at most one buffer), which is what a progress bar against the file's size needs.
+    raw = getattr(stream, "buffer", None)
     for line in stream:
-        read += len(line)
-        if progress is not None:
-            progress(read)
+        if progress is not None and raw is not None:
+            progress(raw.tell())
         yield line
+
+
+def check_encoding(path: Path, chunk: int = 1 << 20) -> None:
+    """Refuse a file that is not UTF-8 before anything is written (a stream would fail halfway through)."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    with path.open("rb") as raw:
+        offset = 0
+        while block := raw.read(chunk):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                raise HubError(f"the file is not UTF-8 text (byte {offset + exc.start})",
+                               code="INVALID_ENCODING") from None
+            offset += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise HubError("the file ends inside a UTF-8 character", code="INVALID_ENCODING") from None
 
 
 def _groups(stream: TextIO, report: EntryImportReport, progress: Progress | None) -> Iterator[_Group]:
@@ -119,10 +142,12 @@ def _line_number(text: str) -> int:
 
 class _Importer:
     def __init__(self, session: AsyncSession, report: EntryImportReport, recorded_by: str, client_id: str,
-                 now: datetime) -> None:
+                 now: datetime, authorize: Authorize | None = None) -> None:
         self.lookups = Lookups(session)
+        self.authorize = authorize
         self.report, self.recorded_by, self.client_id, self.now = report, recorded_by, client_id, now
         self.bond_state: dict[str, bond_domain.BondStatus] = {}
+        self.surety_codes: dict[str, str | None] = {}
         self.seen: set[str] = set()
 
     def _reject_group(self, group: _Group, failed_row: int, code: str, message: str) -> None:
@@ -173,8 +198,12 @@ class _Importer:
             lines=tuple(lines), liquidation_date=_date(head.get("liquidation_date"), "liquidation_date"),
             bond_number=head.get("bond_number") or None), self.lookups, self.recorded_by, self.client_id,
             self.now, source="IMPORT")
+        if self.authorize is not None and not self.authorize(prepared.entry.importer_org_id,
+                                                             prepared.entry.filer_org_id):
+            raise HubError("the recording organization may not record entries for this importer (R-AD-RECORD: "
+                           "CBP, or a broker holding the importer's power of attorney)", code="FORBIDDEN")
         if prepared.bond is not None:
-            await self._check_bond(prepared.bond, prepared.entry.entry_date)
+            await self._check_bond(prepared)
         return prepared
 
     async def _prepare_by_row(self, group: _Group) -> PreparedEntry | None:
@@ -206,10 +235,14 @@ class _Importer:
         self.seen.add(prepared.entry.number)
         return prepared
 
-    async def _check_bond(self, bond: Bond, entry_date: date) -> None:
+    async def _check_bond(self, prepared: PreparedEntry) -> None:
         # The bond rules of hub.services.bonds.secure_entry, checked once per bond for the whole file.
+        bond, entry_date = prepared.bond, prepared.entry.entry_date
+        assert bond is not None
         if bond.id not in self.bond_state:
             self.bond_state[bond.id] = await status_now(self.lookups.session, bond, self.now)
+            surety = await self.lookups.session.get(Organization, bond.surety_org_id)
+            self.surety_codes[bond.id] = surety.surety_code if surety else None
         state = self.bond_state[bond.id]
         if bond.purpose == bond_domain.Purpose.IPR_SAMPLE.value:
             raise HubError("a sample bond secures samples, not entries (§ 113.70)", code="NOT_AN_ENTRY_BOND")
@@ -222,6 +255,11 @@ class _Importer:
                            "entries one by one", code="SINGLE_TRANSACTION_BOND_IN_IMPORT")
         if not (bond.effective_on <= entry_date and (bond.terminates_on is None or entry_date < bond.terminates_on)):
             raise HubError("the entry date is outside the bond's term", code="ENTRY_OUTSIDE_BOND_TERM")
+        code = self.surety_codes[bond.id]
+        if prepared.adcvd_bonded and (code is None or code == SURETY_CODE_BOND_WAIVED):
+            # R-BOND-05: bonded AD/CVD needs a surety code on the AD/CVD line data.
+            raise HubError("bonded AD/CVD needs the bond's surety code", code="ADCVD_SURETY_REQUIRED")
+        prepared.bond_surety_code = code
 
 
 # A unique key taken meanwhile: SQLAlchemy's error for INSERTs, asyncpg's own for COPY.
@@ -242,6 +280,8 @@ def _rows_of(prepared: list[PreparedEntry], now: datetime, client_id: str
     # One event per entry; the model is built once (its defaults), the rows differ by id and object only.
     event = _row(OutboxEvent(type=ENTRY_EVENTS["RECORDED"], object_type="Entry", object_id="", occurred_at=now,
                              recorded_at=now))
+    # As hub.services.bonds.secure_entry emits for each entry it secures: the surety hears of its exposure.
+    secured_event = event | {"type": BOND_EVENTS["ENTRY_SECURED"], "object_type": "Bond"}
     for p in prepared:
         entries.append(p.entry.values())
         lines += [ln.values() for ln in p.lines]
@@ -250,8 +290,10 @@ def _rows_of(prepared: list[PreparedEntry], now: datetime, client_id: str
             secured.append(_row(BondSecuredEntry(
                 bond_id=p.bond.id, entry_number=p.entry.number, entry_date=p.entry.entry_date,
                 entered_value=sum((ln.entered_value for ln in p.lines), Decimal("0.00")), dtf=Decimal("0.00"),
-                adcvd_bonded=any(ln.case_id for ln in p.lines), adcvd_open=open_adcvd, surety_code=None,
+                adcvd_bonded=p.adcvd_bonded, adcvd_open=open_adcvd,
+                surety_code=p.bond_surety_code if p.adcvd_bonded else None,
                 secured_at=now, secured_by_client=client_id)))
+            events.append(secured_event | {"id": new_id(), "object_id": p.bond.id})
         events.append(event | {"id": new_id(), "object_id": p.entry.id})
     return entries, lines, secured, events
 
@@ -312,12 +354,13 @@ async def _flush(sessions: async_sessionmaker[AsyncSession], batch: list[tuple[_
 
 async def import_entries(sessions: async_sessionmaker[AsyncSession], path: Path, recorded_by_org_id: str,
                          client_id: str, now: datetime, progress: Progress | None = None,
-                         batch_lines: int = 2000) -> EntryImportReport:
+                         batch_lines: int = 2000, authorize: Authorize | None = None) -> EntryImportReport:
     """Import ``path``; returns what was accepted and every rejected row. Never leaves a partial entry."""
     report = EntryImportReport()
+    check_encoding(path)
     with path.open(encoding="utf-8-sig", newline="") as stream:
         async with sessions() as lookup_session:
-            importer = _Importer(lookup_session, report, recorded_by_org_id, client_id, now)
+            importer = _Importer(lookup_session, report, recorded_by_org_id, client_id, now, authorize)
             await importer.lookups.preload_cases()
             batch: list[tuple[_Group, PreparedEntry]] = []
             pending_lines = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import col, or_, select
@@ -43,12 +43,7 @@ class EntryView:
         return sum((ln.entered_value for ln in self.lines), Decimal("0.00"))
 
 
-def _rate_on(rates: list[AdcvdCompanyRate], suffix: str, on: date | None) -> Decimal | None:
-    found = [r for r in rates if r.company_suffix == suffix and (on is None or r.effective_from <= on)]
-    return found[-1].rate_percent if found else None
-
-
-async def case_facts(session: AsyncSession, numbers: set[str], on: date | None = None) -> dict[str, CaseFacts]:
+async def case_facts(session: AsyncSession, numbers: set[str]) -> dict[str, CaseFacts]:
     """Facts of the named cases, their companions, and every third-country case with its order."""
     wanted = set(numbers)
     query = select(AdcvdCase).where(or_(col(AdcvdCase.number).in_(sorted(wanted)),
@@ -73,7 +68,7 @@ async def case_facts(session: AsyncSession, numbers: set[str], on: date | None =
             number=c.number, country_iso=adcvd.country_iso(c.country_code), companion_number=c.companion_number,
             third_country_of=of, hts_scope=tuple(c.hts_scope), order_date=c.order_date,
             companies={r.company_suffix: r.company_name for r in rates[c.id]},
-            rate_percent=_rate_on(rates[c.id], "000", on))
+            rate_history=tuple((r.effective_from, r.rate_percent) for r in rates[c.id] if r.company_suffix == "000"))
     return facts
 
 

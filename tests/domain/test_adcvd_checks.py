@@ -294,15 +294,27 @@ def test_r_ad_05_deemed_liquidated(lifted: date, today: date, due: date | None) 
     assert "19 U.S.C. 1504(d)" in found[0].message and lifted.isoformat() in found[0].message
 
 
-@pytest.mark.parametrize(("liquidated", "lifted", "certificate"), [
-    (date(2024, 5, 1), date(2024, 1, 31), False),
-    (date(2024, 5, 1), date(2024, 1, 31), True),
-    (date(2024, 5, 1), None, False),
+@pytest.mark.parametrize(("liquidated", "lifted", "certificate", "codes"), [
+    # Liquidated within 6 months of the lift notice, certificate on file: nothing to flag.
+    (date(2024, 5, 1), date(2024, 1, 31), True, []),
+    # 19 CFR 351.402(f): liquidated without a certificate -> reimbursement presumed, AD doubled (not projected).
+    (date(2024, 5, 1), date(2024, 1, 31), False, ["REIMBURSEMENT_CERTIFICATE_MISSING"]),
+    (date(2024, 5, 1), None, False, ["REIMBURSEMENT_CERTIFICATE_MISSING"]),
+    # 19 U.S.C. 1504(d): a liquidation after lift + 6 months comes too late; the entry was deemed liquidated.
+    (date(2024, 8, 1), date(2024, 1, 31), True, ["DEEMED_LIQUIDATED"]),
+    (date(2024, 7, 31), date(2024, 1, 31), True, []),  # on the last day: in time
 ])
-def test_r_ad_05_liquidated_entries_never(liquidated: date, lifted: date | None, certificate: bool) -> None:
+def test_r_ad_05_liquidated_entries(liquidated: date, lifted: date | None, certificate: bool,
+                                    codes: list[str]) -> None:
     entry = _entry(_line(case="A-570-979", deposit="50.00"), lifted=lifted, liquidated=liquidated,
                    certificate=certificate)
-    assert findings(entry, CASES, CONFIG, date(2030, 1, 1)) == []
+    found = findings(entry, CASES, CONFIG, date(2030, 1, 1))
+    assert [f.code for f in found] == codes
+    for f in found:
+        if f.code == "REIMBURSEMENT_CERTIFICATE_MISSING":
+            assert f.amount == Decimal("50.00") and "presumed" in f.message and f.due_on is None
+        else:
+            assert f.due_on == date(2024, 7, 31) and liquidated.isoformat() in f.message
 
 
 def test_r_ad_05_suspension_not_lifted() -> None:
@@ -398,3 +410,20 @@ def test_findings_are_pure_and_deterministic() -> None:
     # The order in which the cases are handed over does not matter.
     reversed_cases = dict(reversed(list(cases.items())))
     assert findings(entry, reversed_cases, CONFIG, date(2022, 1, 1)) == first
+
+
+def test_csms_window_deposit_uses_the_rate_in_effect_on_the_date_of_entry() -> None:
+    # 19 CFR 351.212(c): deposits (and assessment absent a review) follow the rate in effect on the date of
+    # entry, not the latest one. Invented rates: 100% until mid-2020, 200% after.
+    dated = CaseFacts("A-451-988", "LT", third_country_of="A-570-979", order_date=date(2018, 7, 3),
+                      rate_history=((date(2018, 7, 3), D("100")), (date(2020, 6, 1), D("200"))))
+    cases = {**CASES, "A-451-988": dated}
+    before = findings(_entry(_line(origin="LT"), entered=date(2020, 3, 10)), cases, CONFIG, TODAY)
+    after = findings(_entry(_line(origin="LT"), entered=date(2020, 6, 15)), cases, CONFIG, TODAY)
+    assert [(f.code, f.amount) for f in before] == [("THIRD_COUNTRY_CASE_MISSING", D("10000.00"))]
+    assert [(f.code, f.amount) for f in after] == [("THIRD_COUNTRY_CASE_MISSING", D("20000.00"))]
+    early = CaseFacts("A-451-988", "LT", third_country_of="A-570-979",
+                      rate_history=((date(2021, 1, 1), D("100")),))
+    [none_yet] = findings(_entry(_line(origin="LT"), entered=date(2020, 3, 10)), {**CASES, "A-451-988": early},
+                          CONFIG, TODAY)
+    assert none_yet.amount is None and "rate not on file" in none_yet.message

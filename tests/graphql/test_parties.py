@@ -35,7 +35,9 @@ async def test_r_org_01_cbp_lists_every_organization(harness: HubHarness) -> Non
 
 async def test_r_org_03_broker_sees_itself_and_its_poa_principal_only(harness: HubHarness) -> None:
     body = await harness.graphql("demo-broker-coastline", ORGS)
-    assert _names(body) == {"Coastline Customs Brokerage LLC", "Acme Home Goods Inc."}
+    # Its POA principals: Acme (demo parties) and the AD/CVD demo's non-resident importer; never Harbor.
+    assert _names(body) == {"Coastline Customs Brokerage LLC", "Acme Home Goods Inc.",
+                            "Kowloon Lighting Ltd. (non-resident importer)"}
 
 
 async def test_r_org_02_ip_owner_sees_only_itself(harness: HubHarness) -> None:

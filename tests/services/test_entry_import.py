@@ -287,3 +287,38 @@ async def test_batch_boundaries_do_not_change_the_result(harness: HubHarness, tm
     for a, b in zip(small_numbers, default_numbers, strict=True):
         assert await stored(harness, a) == await stored(harness, b)
     assert await stored(harness, small_numbers[4]) == (0, 0)
+
+
+async def test_bonded_adcvd_entries_are_secured_as_secure_entry_does(harness: HubHarness, tmp_path: Path) -> None:
+    """R-BOND-05 and § 113.62: an imported AD/CVD entry secured on a continuous bond carries the bond's surety code
+    and tells the surety (bond.entry_secured), exactly as hub.services.bonds.secure_entry does."""
+    import uuid
+    from datetime import date
+
+    from hub.db.bond_tables import BondSecuredEntry
+    from hub.db.session import transaction
+    from hub.db.tables import OrgKind
+    from hub.services import bonds
+    from hub.services.parties import NewOrganization, create_organization
+
+    now = datetime.now(UTC)
+    tag = uuid.uuid4().hex[:6]
+    # An IRS-style IOR number (R-ID-02: NN-NNNNNNNXX, suffix without O, I, Z), unique per run.
+    ior = f"{random.randrange(10, 99)}-{random.randrange(1_000_000, 9_999_999)}{random.choice('ABCDEFGH')}K"
+    async with transaction(harness.hub.sessions) as session:
+        org = await create_organization(session, NewOrganization(
+            f"bonded-{tag}", f"Bonded Importer {tag}", OrgKind.IMPORTER, "1 Test St", ior_number=ior), now)
+        prepared = await bonds.prepare_bond(session, bonds.NewBond(
+            number=uuid.uuid4().hex[:9].upper(), type="CONTINUOUS", activity_code="1", principal_org_id=org.id,
+            surety_code="457", amount="100000.00", effective_on=date(2025, 1, 1), dtf="100000.00"), now)
+        bond = await bonds.file_bond(session, prepared, org.id, "test", now)
+    entry = number()
+    path = write(tmp_path, [row(entry, importer_ior=ior, adcvd_case_number="C570068001", bond_number=bond.number)])
+    report = await run(harness, path)
+    assert report.rejected == [] and report.accepted == 1
+    async with harness.hub.sessions() as session:
+        secured = (await session.exec(select(BondSecuredEntry).where(
+            col(BondSecuredEntry.entry_number) == entry))).one()
+        events = (await session.exec(select(OutboxEvent.type).where(col(OutboxEvent.object_id) == bond.id))).all()
+    assert (secured.adcvd_bonded, secured.surety_code, secured.adcvd_open) == (True, "457", Decimal("155.00"))
+    assert "bond.entry_secured" in events
