@@ -51,20 +51,25 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings_of(args)
 
 
-def cmd_import_orders(args: argparse.Namespace) -> int:
+def _read_rows(command: str, file: str, parse: Callable[[str], list[dict[str, str]]]) -> list[dict[str, str]] | None:
+    """The rows of a small reference CSV, or None after telling why on standard error (exit status 2)."""
     from hub.errors import HubError
+
+    path = Path(file)
+    try:
+        return parse(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"hub import {command}: cannot read {path}: {exc}", file=sys.stderr)
+    except HubError as exc:
+        print(f"hub import {command}: {exc.code}: {exc.message}", file=sys.stderr)
+    return None
+
+
+def cmd_import_orders(args: argparse.Namespace) -> int:
     from hub.services.adcvd_cases import read_orders
 
-    path = Path(args.file)
-    try:
-        rows = read_orders(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"hub import adcvd-orders: cannot read {path}: {exc}", file=sys.stderr)
-        return 2
-    except HubError as exc:
-        print(f"hub import adcvd-orders: {exc.code}: {exc.message}", file=sys.stderr)
-        return 2
-    return asyncio.run(run_import_orders(_settings(args), rows))
+    rows = _read_rows("adcvd-orders", args.file, read_orders)
+    return 2 if rows is None else asyncio.run(run_import_orders(_settings(args), rows))
 
 
 async def run_import_orders(settings: Settings, rows: list[dict[str, str]]) -> int:
@@ -87,19 +92,10 @@ async def run_import_orders(settings: Settings, rows: list[dict[str, str]]) -> i
 
 
 def cmd_import_rates(args: argparse.Namespace) -> int:
-    from hub.errors import HubError
     from hub.services.adcvd_cases import read_rates
 
-    path = Path(args.file)
-    try:
-        rows = read_rates(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"hub import adcvd-rates: cannot read {path}: {exc}", file=sys.stderr)
-        return 2
-    except HubError as exc:
-        print(f"hub import adcvd-rates: {exc.code}: {exc.message}", file=sys.stderr)
-        return 2
-    return asyncio.run(run_import_rates(_settings(args), rows))
+    rows = _read_rows("adcvd-rates", args.file, read_rates)
+    return 2 if rows is None else asyncio.run(run_import_rates(_settings(args), rows))
 
 
 async def run_import_rates(settings: Settings, rows: list[dict[str, str]]) -> int:

@@ -10,12 +10,9 @@ facts that hub/file_routes.py ``_decide`` builds, allows ReadDetention. Runs on 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
@@ -24,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.auth.principal import Principal
 from hub.db import detention_queries as queries
-from hub.db import migrate, scopes
+from hub.db import scopes
 from hub.db.ipr_tables import Detention, DetentionRecordation, OwnerAcknowledgement
 from hub.db.session import create_engine, sessionmaker
 from hub.db.tables import Organization, OrgKind, PowerOfAttorney, Recordation
@@ -34,7 +31,6 @@ from hub.policy.engine import PolicyEngine
 from hub.policy.facts import poa_relations, principal_facts
 from hub.runtime import POLICIES_DIR
 from hub.services.parties import active_poa_pairs
-from tests.conftest import create_postgres_database, drop_postgres_database
 
 ENGINE = PolicyEngine(POLICIES_DIR)
 CAL = BusinessCalendar()
@@ -55,27 +51,6 @@ world = st.fixed_dictionaries({
                                      st.lists(st.integers(0, 10), min_size=1, max_size=2), st.booleans()),
                            max_size=6),
 })
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'detention-scope.sqlite3'}"
-        asyncio.run(_migrate(url))
-        yield url
-        return
-    url = asyncio.run(create_postgres_database())
-    try:
-        asyncio.run(_migrate(url))
-        yield url
-    finally:
-        asyncio.run(drop_postgres_database(url))
-
-
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    await migrate.upgrade(engine)
-    await engine.dispose()
 
 
 async def _seed(session: AsyncSession, spec: dict[str, Any], realistic: bool) -> list[Organization]:

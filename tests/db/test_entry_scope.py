@@ -10,13 +10,10 @@ PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
@@ -24,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.auth.principal import Principal
-from hub.db import migrate, scopes
+from hub.db import scopes
 from hub.db.adcvd_tables import Entry, EntryLine
 from hub.db.bond_tables import Bond, BondInsufficiencyNotice, BondSecuredEntry
 from hub.db.session import create_engine, sessionmaker
@@ -35,7 +32,6 @@ from hub.policy.engine import PolicyEngine
 from hub.policy.facts import poa_relations, principal_facts
 from hub.runtime import POLICIES_DIR
 from hub.services.parties import active_poa_pairs
-from tests.conftest import create_postgres_database, drop_postgres_database
 
 ENGINE = PolicyEngine(POLICIES_DIR)
 NOW = datetime(2026, 1, 5, 15, 30, tzinfo=UTC)
@@ -52,27 +48,6 @@ world = st.fixed_dictionaries({
     # (importer, filer org or None, bond index or None)
     "entries": st.lists(st.tuples(ORG, st.none() | ORG, st.none() | st.integers(0, 4)), max_size=8),
 })
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'entry-scope.sqlite3'}"
-        asyncio.run(_migrate(url))
-        yield url
-        return
-    url = asyncio.run(create_postgres_database())
-    try:
-        asyncio.run(_migrate(url))
-        yield url
-    finally:
-        asyncio.run(drop_postgres_database(url))
-
-
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    await migrate.upgrade(engine)
-    await engine.dispose()
 
 
 def _entry_number(n: int) -> str:

@@ -30,7 +30,7 @@ from hub.db.tables import Organization, OrgKind, PowerOfAttorney
 from hub.policy.facts import poa_relations, principal_facts
 from hub.policy.forced_labor_facts import ANONYMOUS_PRINCIPAL, DetentionTies, allegation_subject, detention_subject
 from hub.services.parties import active_poa_pairs
-from tests.db.test_bond_scope import ENGINE, ROLES, database_url  # noqa: F401  (the fixture, on both backends)
+from tests.db.test_bond_scope import ENGINE, ROLES
 
 NOW = datetime(2026, 1, 5, 15, 30, tzinfo=UTC)
 ORG = st.integers(0, 10)
@@ -101,6 +101,6 @@ async def _check(url: str, spec: dict[str, Any]) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=world)
-def test_forced_labor_scopes_agree_with_policies(database_url: str, spec: dict[str, Any]) -> None:  # noqa: F811
+def test_forced_labor_scopes_agree_with_policies(database_url: str, spec: dict[str, Any]) -> None:
     # R-FL-02-CBP, R-FL-02 (importer, POA broker), R-FL-02-OTHERS, R-FL-01-ANON; R-FL-04-READ, R-FL-04-CBP.
     asyncio.run(_check(database_url, spec))

@@ -7,18 +7,14 @@ SQL scope that lists organizations must return exactly the rows Cedar's ReadOrga
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 from sqlmodel import col, select
 
 from hub.auth.principal import Principal
-from hub.db import migrate
 from hub.db.scopes import organizations_visible_to
 from hub.db.session import create_engine, sessionmaker
 from hub.db.tables import Organization, OrgKind, PowerOfAttorney
@@ -26,7 +22,6 @@ from hub.policy.engine import PolicyEngine
 from hub.policy.facts import organization_subject, poa_relations, principal_facts
 from hub.runtime import POLICIES_DIR
 from hub.services.parties import active_poa_pairs
-from tests.conftest import create_postgres_database, drop_postgres_database
 
 ENGINE = PolicyEngine(POLICIES_DIR)
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
@@ -36,27 +31,6 @@ world = st.fixed_dictionaries({
     "poas": st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7), st.booleans()), max_size=10),
     "viewer": st.integers(0, 7),
 })
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'scopes.sqlite3'}"
-        asyncio.run(_migrate(url))
-        yield url
-        return
-    url = asyncio.run(create_postgres_database())
-    try:
-        asyncio.run(_migrate(url))
-        yield url
-    finally:
-        asyncio.run(drop_postgres_database(url))
-
-
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    await migrate.upgrade(engine)
-    await engine.dispose()
 
 
 async def _check(url: str, spec: dict[str, object]) -> None:
