@@ -235,3 +235,26 @@ async def test_duplicate_entry_number_is_refused(harness: HubHarness) -> None:
     before = await _counts(harness)
     assert code(await gql(harness, OFFICER, RECORD, {"input": spec})) == "DUPLICATE_ENTRY"
     assert await _counts(harness) == before
+
+
+CASES_PAGE = """query($first: Int) { adcvdCases(first: $first) { edges { node { number companyRates { aceNumber }
+  aggregates { countryOfOrigin entries deposits } } } } }"""
+
+
+@pytest.mark.parametrize("client_id", [OFFICER, PGAS[0]])
+async def test_a_case_page_with_aggregates_costs_a_fixed_number_of_statements(harness: HubHarness,
+                                                                             client_id: str) -> None:
+    from hub.db.session import count_statements
+    from tests.graphql.detention_helpers import bearer
+
+    statements = count_statements(harness.hub.engine)
+    await bearer(harness, client_id)  # the token request is not the page's cost
+    costs = []
+    for first in (1, 5, 50):
+        start = len(statements)
+        body = await gql(harness, client_id, CASES_PAGE, {"first": first})
+        assert "errors" not in body, body
+        assert len(body["data"]["adcvdCases"]["edges"]) == first
+        costs.append(len(statements) - start)
+    # The page, its rates, third-country orders, one grouped aggregate query: never one per case.
+    assert max(costs) <= 5, costs

@@ -17,7 +17,7 @@ from hub.domain.identifiers import normalize_entry_number
 from hub.errors import InvalidInput
 from hub.graphql.context import HubContext
 from hub.graphql.relay import Connection, check_first, connection, decode_cursor, to_global_id
-from hub.graphql.types.adcvd import AdcvdCaseNode, EntryNode, case_node
+from hub.graphql.types.adcvd import AdcvdCaseNode, AggregatesLoader, EntryNode, case_node
 from hub.policy.adcvd_facts import CASE, EntryTies
 from hub.policy.facts import organization_subject
 from hub.services.entry_views import EntryView, build_views, importer_names
@@ -38,7 +38,13 @@ async def _case_nodes(ctx: HubContext, rows: Sequence[AdcvdCase]) -> list[AdcvdC
             rates[rate.case_id].append(rate)
         numbers = {c.id: c.number for c in (await session.exec(
             select(AdcvdCase).where(col(AdcvdCase.id).in_(orders)))).all()} if orders else {}
-    return [case_node(r, rates[r.id], numbers.get(r.third_country_of_id or "")) for r in rows]
+    async def load(case_ids: Sequence[str]) -> list[list[queries.Aggregate]]:
+        async with ctx.hub.sessions() as session:
+            found = await queries.case_aggregates(session, list(case_ids))
+        return [found[c] for c in case_ids]
+
+    loader = AggregatesLoader(load)
+    return [case_node(r, rates[r.id], numbers.get(r.third_country_of_id or ""), loader) for r in rows]
 
 
 async def adcvd_cases(info: Ctx, first: int | None, after: str | None,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import strawberry
-from strawberry.types import Info
+from strawberry.dataloader import DataLoader
 
 from hub.db.adcvd_tables import AdcvdCase, AdcvdCompanyRate
+from hub.db.entry_queries import Aggregate
 from hub.domain import adcvd
 from hub.domain.adcvd_checks import Finding
 from hub.domain.identifiers import mask_ior_number
@@ -48,6 +48,9 @@ def rate_type(case: AdcvdCase, r: AdcvdCompanyRate) -> CompanyRate:
                        effective_from=r.effective_from, basis=r.basis)
 
 
+AggregatesLoader = DataLoader[str, list[Aggregate]]
+
+
 @strawberry.type
 class CaseAggregateRow:
     country_of_origin: str = public_value(_AGGREGATE)
@@ -66,6 +69,8 @@ class AdcvdCaseNode(Node):
     row: strawberry.Private[AdcvdCase]
     rates: strawberry.Private[list[AdcvdCompanyRate]]
     order_number: strawberry.Private[str | None]
+    # Shared by a page's nodes: their aggregates cost one grouped query, whatever the page size.
+    aggregates_loader: strawberry.Private[AggregatesLoader]
     subject: strawberry.Private[Subject] = CASE
 
     @public(_PUBLISHED, description="A-CCC-NNN / C-CCC-NNN (R-AD-01).")
@@ -126,19 +131,17 @@ class AdcvdCaseNode(Node):
 
     @guarded("ReadCaseAggregates", empty=None, description=(
         "Entries, value and deposits by country of origin and company; CBP and Commerce only (R-AD-06)."))
-    async def aggregates(self, info: Info[Any, None]) -> list[CaseAggregateRow] | None:
-        from hub.db.entry_queries import case_aggregates
-
-        async with info.context.hub.sessions() as session:
-            rows = await case_aggregates(session, self.row.id)
+    async def aggregates(self) -> list[CaseAggregateRow] | None:
+        rows = await self.aggregates_loader.load(self.row.id)
         return [CaseAggregateRow(country_of_origin=a.country_of_origin, company_suffix=a.company_suffix,
                                  entries=a.entries, lines=a.lines, entered_value=f"{a.entered_value:.2f}",
                                  deposits=f"{a.deposits:.2f}") for a in rows]
 
 
-def case_node(row: AdcvdCase, rates: list[AdcvdCompanyRate], order_number: str | None) -> AdcvdCaseNode:
+def case_node(row: AdcvdCase, rates: list[AdcvdCompanyRate], order_number: str | None,
+              aggregates: AggregatesLoader) -> AdcvdCaseNode:
     return AdcvdCaseNode(id=strawberry.ID(to_global_id("AdcvdCase", row.id)), row=row, rates=rates,
-                         order_number=order_number)
+                         order_number=order_number, aggregates_loader=aggregates)
 
 
 @strawberry.type
