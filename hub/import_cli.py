@@ -144,7 +144,7 @@ async def _recorder(hub: Hub, slug: str | None) -> tuple[str, Callable[[str, str
         ties = EntryTies(found.id, poa_relations(found.id, await active_poa_pairs(session, found.id)))
     # The operator acts for the organization as its officers (CBP) or its trade staff would through GraphQL:
     # the same RecordEntry rule (policies/adcvd.cedar R-AD-RECORD) decides, importer by importer.
-    kind = found.kind.value if hasattr(found.kind, "value") else str(found.kind)
+    kind = found.kind.value
     principal = PrincipalFacts(kind=kind, roles=frozenset({"officer"} if kind == "CBP" else {"trade"}))
 
     def authorize(importer_org_id: str, filer_org_id: str | None) -> bool:

@@ -30,6 +30,14 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     return type_name, pk
 
 
+def pk_of(global_id: str, expected: str) -> str:
+    """The primary key inside a global id that must name an ``expected`` object (INVALID_ID otherwise)."""
+    kind, pk = from_global_id(str(global_id))
+    if kind != expected:
+        raise InvalidInput(f"expected a {expected} id", code="INVALID_ID")
+    return pk
+
+
 def encode_cursor(key: Sequence[Any]) -> str:
     """A cursor is the row's sort key, opaque to clients: the next page starts strictly after it."""
     return base64.urlsafe_b64encode(json.dumps(list(key), separators=(",", ":")).encode()).decode()

@@ -17,7 +17,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.db.adcvd_tables import AdcvdCase, AdcvdCompanyRate, Entry, EntryLine
 from hub.db.bond_tables import Bond
-from hub.db.tables import Organization
 from hub.domain import adcvd
 from hub.domain.adcvd_checks import CaseFacts, EntryFacts, Finding, LineFacts, findings
 from hub.domain.identifiers import IorKind, parse_ior_number
@@ -113,8 +112,3 @@ async def build_views(session: AsyncSession, rows: Sequence[Entry], ties: EntryT
         views.append(EntryView(r, lines[r.id], subject, findings(entry_facts(r, lines[r.id]), facts, config, today),
                                bond.number if bond else None))
     return views
-
-
-async def importer_names(session: AsyncSession, views: Sequence[EntryView]) -> dict[str, Organization]:
-    ids = sorted({v.row.importer_org_id for v in views})
-    return {o.id: o for o in (await session.exec(select(Organization).where(col(Organization.id).in_(ids)))).all()}

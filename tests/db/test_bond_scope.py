@@ -19,16 +19,15 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.auth.principal import Principal
 from hub.db import scopes
 from hub.db.bond_tables import Bond, BondInsufficiencyNotice, BondSecuredEntry
-from hub.db.session import create_engine, sessionmaker
 from hub.db.tables import Organization, OrgKind, PowerOfAttorney
 from hub.policy.bond_facts import BondTies, bond_subject
 from hub.policy.engine import PolicyEngine
 from hub.policy.facts import poa_relations, principal_facts
 from hub.runtime import POLICIES_DIR
 from hub.services.parties import active_poa_pairs
+from tests.db.scope_check import check_each_viewer, viewer_principal
 
 ENGINE = PolicyEngine(POLICIES_DIR)
 NOW = datetime(2026, 1, 5, 15, 30, tzinfo=UTC)
@@ -77,7 +76,7 @@ async def _seed(session: AsyncSession, spec: dict[str, Any], realistic: bool) ->
 
 
 async def _scoped_and_allowed(session: AsyncSession, viewer: Organization) -> tuple[set[str], set[str]]:
-    principal = Principal("c", viewer.id, viewer.kind.value, frozenset(ROLES.get(viewer.kind, {"trade"})))
+    principal = viewer_principal(viewer, ROLES)
     scoped = set((await session.exec(select(Bond.id).where(scopes.bonds_visible_to(principal)))).all())
     ties = BondTies(viewer.id, poa_relations(viewer.id, await active_poa_pairs(session, viewer.id)))
     rows = (await session.exec(select(Bond).order_by(col(Bond.id)))).all()
@@ -88,17 +87,7 @@ async def _scoped_and_allowed(session: AsyncSession, viewer: Organization) -> tu
 
 
 async def _check(url: str, spec: dict[str, Any], realistic: bool) -> None:
-    engine = create_engine(url)
-    sessions = sessionmaker(engine)
-    try:
-        async with sessions() as session, session.begin():
-            orgs = await _seed(session, spec, realistic)
-        async with sessions() as session:
-            for viewer in orgs:
-                scoped, allowed = await _scoped_and_allowed(session, viewer)
-                assert scoped == allowed, f"viewer {viewer.id} ({viewer.kind.value})"
-    finally:
-        await engine.dispose()
+    await check_each_viewer(url, lambda session: _seed(session, spec, realistic), _scoped_and_allowed)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -19,11 +19,9 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.auth.principal import Principal
 from hub.db import detention_queries as queries
 from hub.db import scopes
 from hub.db.ipr_tables import Detention, DetentionRecordation, OwnerAcknowledgement
-from hub.db.session import create_engine, sessionmaker
 from hub.db.tables import Organization, OrgKind, PowerOfAttorney, Recordation
 from hub.domain.calendar import BusinessCalendar
 from hub.policy.detention_facts import ViewerTies, detention_view
@@ -31,6 +29,7 @@ from hub.policy.engine import PolicyEngine
 from hub.policy.facts import poa_relations, principal_facts
 from hub.runtime import POLICIES_DIR
 from hub.services.parties import active_poa_pairs
+from tests.db.scope_check import check_each_viewer, viewer_principal
 
 ENGINE = PolicyEngine(POLICIES_DIR)
 CAL = BusinessCalendar()
@@ -98,7 +97,7 @@ async def _seed(session: AsyncSession, spec: dict[str, Any], realistic: bool) ->
 
 
 async def _scoped_and_allowed(session: AsyncSession, viewer: Organization) -> tuple[set[str], set[str]]:
-    principal = Principal("c", viewer.id, viewer.kind.value, frozenset(ROLES.get(viewer.kind, {"trade"})))
+    principal = viewer_principal(viewer, ROLES)
     scoped = set((await session.exec(
         select(Detention.id).where(scopes.detentions_visible_to(principal, NOW)))).all())
     rows = list((await session.exec(select(Detention).order_by(col(Detention.id)))).all())
@@ -121,17 +120,7 @@ async def _scoped_and_allowed(session: AsyncSession, viewer: Organization) -> tu
 
 
 async def _check(url: str, spec: dict[str, Any], realistic: bool) -> None:
-    engine = create_engine(url)
-    sessions = sessionmaker(engine)
-    try:
-        async with sessions() as session, session.begin():
-            orgs = await _seed(session, spec, realistic)
-        async with sessions() as session:
-            for viewer in orgs:  # every organization in turn is the viewer
-                scoped, allowed = await _scoped_and_allowed(session, viewer)
-                assert scoped == allowed, f"viewer {viewer.id} ({viewer.kind.value})"
-    finally:
-        await engine.dispose()
+    await check_each_viewer(url, lambda session: _seed(session, spec, realistic), _scoped_and_allowed)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

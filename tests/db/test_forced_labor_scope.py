@@ -17,7 +17,6 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.auth.principal import Principal
 from hub.db import scopes
 from hub.db.forced_labor_tables import (
     ForcedLaborAllegation,
@@ -30,6 +29,7 @@ from hub.db.tables import Organization, OrgKind, PowerOfAttorney
 from hub.policy.facts import poa_relations, principal_facts
 from hub.policy.forced_labor_facts import ANONYMOUS_PRINCIPAL, DetentionTies, allegation_subject, detention_subject
 from hub.services.parties import active_poa_pairs
+from tests.db.scope_check import viewer_principal
 from tests.db.test_bond_scope import ENGINE, ROLES
 
 NOW = datetime(2026, 1, 5, 15, 30, tzinfo=UTC)
@@ -77,8 +77,7 @@ async def _check(url: str, spec: dict[str, Any]) -> None:
         async with sessions() as session:
             detentions = (await session.exec(select(ForcedLaborDetention).order_by(col(ForcedLaborDetention.id)))).all()
             allegations = (await session.exec(select(ForcedLaborAllegation))).all()
-            viewers = [(Principal("c", o.id, o.kind.value, frozenset(ROLES.get(o.kind, {"trade"}))), o.id)
-                       for o in orgs] + [(ANONYMOUS_PRINCIPAL, "")]
+            viewers = [(viewer_principal(o, ROLES), o.id) for o in orgs] + [(ANONYMOUS_PRINCIPAL, "")]
             for principal, org_id in viewers:
                 facts = principal_facts(principal)
                 ties = DetentionTies(org_id, poa_relations(org_id, await active_poa_pairs(session, org_id))

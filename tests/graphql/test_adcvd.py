@@ -141,7 +141,7 @@ async def test_case_list_is_visible_to_every_party_with_source_flags_kept(harnes
     assert fittings["companyRates"][0]["aceNumber"] == "C570068001"
     # The source's errors stay flagged, never fixed silently; the malformed C-53-878 was not loaded.
     flagged = (await gql(harness, OFFICER, CASE, {"n": "C-570-027"}))["data"]["adcvdCase"]
-    assert flagged is None or flagged["dataQualityNote"]
+    assert flagged is not None and flagged["dataQualityNote"]  # C-570-027: the source names Italy under code 570
     assert (await gql(harness, OFFICER, CASE, {"n": "C-53-878"}))["data"]["adcvdCase"] is None
 
 

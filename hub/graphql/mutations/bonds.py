@@ -14,10 +14,10 @@ from strawberry.types import Info
 
 from hub.db.bond_tables import Bond
 from hub.db.session import transaction
-from hub.errors import InvalidInput, NotFound
+from hub.errors import NotFound
 from hub.graphql.context import HubContext
 from hub.graphql.guard import root
-from hub.graphql.relay import from_global_id
+from hub.graphql.relay import pk_of
 from hub.graphql.resolvers.bonds import nodes_of, ties_of, views_of
 from hub.graphql.types.bonds import BondNode
 from hub.policy.bond_facts import bond_facts_subject
@@ -72,15 +72,9 @@ class SecureEntryInput:
     adcvd_open: str = "0.00"
 
 
-def _pk(global_id: strawberry.ID, expected: str) -> str:
-    kind, pk = from_global_id(str(global_id))
-    if kind != expected:
-        raise InvalidInput(f"expected a {expected} id", code="INVALID_ID")
-    return pk
-
 
 async def _view(ctx: HubContext, bond_id: strawberry.ID) -> BondView:
-    pk = _pk(bond_id, "Bond")
+    pk = pk_of(bond_id, "Bond")
     async with ctx.hub.sessions() as session:
         row = await session.get(Bond, pk)
     views = await views_of(ctx, [row]) if row else []
@@ -102,7 +96,7 @@ class BondMutations:
           "bond (R-BOND-03).")
     async def file_bond(self, info: Ctx, input: FileBondInput) -> BondNode:
         ctx = info.context
-        principal_pk = _pk(input.principal_id, "Organization")
+        principal_pk = pk_of(input.principal_id, "Organization")
         ties = await ties_of(ctx)
         me = ctx.principal.organization_id
         async with ctx.hub.sessions() as session:

@@ -20,9 +20,10 @@ from hub.db.tables import Recordation
 from hub.errors import InvalidInput, NotFound
 from hub.graphql.context import HubContext
 from hub.graphql.guard import root
-from hub.graphql.relay import from_global_id, to_global_id
+from hub.graphql.relay import pk_of, to_global_id
 from hub.graphql.resolvers.detentions import build_views
 from hub.graphql.types.detentions import DetentionType, detention_type
+from hub.graphql.uploads import read_upload
 from hub.images import RedactionLabel, Region
 from hub.policy.detention_facts import DetentionView, owner_request_subject, recordation_subject
 from hub.policy.engine import freeze
@@ -72,15 +73,9 @@ class Finding(enum.Enum):
     INSUFFICIENT = "INSUFFICIENT"
 
 
-def _pk(global_id: strawberry.ID, expected: str) -> str:
-    kind, pk = from_global_id(str(global_id))
-    if kind != expected:
-        raise InvalidInput(f"expected a {expected} id", code="INVALID_ID")
-    return pk
-
 
 async def _view(ctx: HubContext, detention_id: strawberry.ID) -> DetentionView:
-    pk = _pk(detention_id, "Detention")
+    pk = pk_of(detention_id, "Detention")
     async with ctx.hub.sessions() as session:
         row = await session.get(Detention, pk)
     views = await build_views(ctx, [row]) if row else []
@@ -94,17 +89,6 @@ async def _reloaded(ctx: HubContext, pk: str) -> DetentionType:
         row = await session.get(Detention, pk)
     assert row is not None
     return detention_type((await build_views(ctx, [row]))[0])
-
-
-async def _read_upload(upload: Upload, limit: int) -> tuple[str, bytes]:
-    try:
-        data: bytes = await upload.read(limit + 1)  # type: ignore[attr-defined]
-    finally:
-        # The spooled temporary file is ours to close; left open it lingers until garbage collection.
-        await upload.close()  # type: ignore[attr-defined]
-    if len(data) > limit:
-        raise InvalidInput(f"uploads are at most {limit} bytes", code="UPLOAD_TOO_LARGE")
-    return str(getattr(upload, "filename", "") or "upload"), data
 
 
 async def _cbp_step(info: Ctx, detention_id: strawberry.ID, step: str, at: datetime | None, **kw: Any) -> DetentionType:
@@ -132,7 +116,7 @@ class DetentionMutations:
         ctx.require("ManageDetention", _NEW_CASE)
         spec = detentions.NewDetention(
             case_number=input.case_number, regime=input.regime, conveyance=input.conveyance,
-            port_code=input.port_code, importer_org_id=_pk(input.importer_id, "Organization"),
+            port_code=input.port_code, importer_org_id=pk_of(input.importer_id, "Organization"),
             manufacturer_name=input.manufacturer_name, manufacturer_address=input.manufacturer_address,
             exporter_name=input.exporter_name, exporter_address=input.exporter_address,
             date_of_importation=input.date_of_importation, description=input.description, quantity=input.quantity,
@@ -200,7 +184,7 @@ class DetentionMutations:
         view = await _view(ctx, detention_id)
         ctx.require("ManageDetention", view.subject)
         settings = ctx.hub.settings
-        _, data = await _read_upload(file, settings.max_image_bytes)
+        data = (await read_upload(file, settings.max_image_bytes)).data
         parsed = [Region(r.x, r.y, r.width, r.height, r.label) for r in regions]
         async with transaction(ctx.hub.sessions) as session:
             await detention_images.add_image(session, ctx.hub.store, view.row, data, parsed, ctx.now,
@@ -239,7 +223,8 @@ class DetentionMutations:
         detention_parties.check_response(view.events, statement, ctx.now)
         stored = []
         for upload in documents or []:
-            name, data = await _read_upload(upload, ctx.hub.settings.max_image_bytes)
+            received = await read_upload(upload, ctx.hub.settings.max_image_bytes)
+            name, data = received.filename, received.data
             stored.append(await store_document(ctx.hub.store, name, data))
         async with transaction(ctx.hub.sessions) as session:
             await detention_parties.respond(session, view.row.id, ctx.principal.organization_id,
@@ -261,7 +246,7 @@ class DetentionMutations:
                                                   note: str | None = None) -> DetentionType:
         ctx = info.context
         async with ctx.hub.sessions() as session:
-            request = await detention_parties.get_request(session, _pk(request_id, "AuthenticationRequest"))
+            request = await detention_parties.get_request(session, pk_of(request_id, "AuthenticationRequest"))
         view = await _view(ctx, strawberry.ID(to_global_id("Detention", request.detention_id)))
         ctx.require("ActAsRightsHolder", view.subject)
         ctx.require("ReadOwnerRequest", owner_request_subject(request.id, request.owner_org_id,
@@ -308,7 +293,8 @@ class DetentionMutations:
         ctx.require("ManagePhotoGuides", recordation_subject(recordation, ctx.principal.organization_id),
                     code="RECORDATION_OF_ANOTHER_OWNER")
         detention_parties.check_guide_title(title)
-        name, data = await _read_upload(file, ctx.hub.settings.max_image_bytes)
+        received = await read_upload(file, ctx.hub.settings.max_image_bytes)
+        name, data = received.filename, received.data
         document = await store_document(ctx.hub.store, name, data)
         async with transaction(ctx.hub.sessions) as session:
             guide = await detention_parties.add_photo_guide(session, recordation, title, document, ctx.now)

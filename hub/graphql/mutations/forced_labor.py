@@ -15,12 +15,13 @@ from strawberry.types import Info
 from hub.db.forced_labor_tables import ForcedLaborDetention
 from hub.db.session import transaction
 from hub.domain.forced_labor_allegations import AllegationContent
-from hub.errors import InvalidInput, NotFound
+from hub.errors import NotFound
 from hub.graphql.context import HubContext
 from hub.graphql.guard import root
-from hub.graphql.relay import from_global_id
+from hub.graphql.relay import pk_of
 from hub.graphql.resolvers.forced_labor import allegation_by_id, detention_by_id, views_of
 from hub.graphql.types.forced_labor import AllegationNode, ForcedLaborAuthority, ForcedLaborDetentionNode
+from hub.graphql.uploads import read_upload
 from hub.policy.forced_labor_facts import DetentionTies, allegation_subject, detention_subject
 from hub.services import forced_labor, forced_labor_allegations, forced_labor_submissions
 from hub.services.forced_labor_submissions import DocumentKind, Supplier
@@ -71,15 +72,9 @@ class AllegationInput:
     production_facts: str = ""
 
 
-def _pk(global_id: strawberry.ID, expected: str) -> str:
-    kind, pk = from_global_id(str(global_id))
-    if kind != expected:
-        raise InvalidInput(f"expected a {expected} id", code="INVALID_ID")
-    return pk
-
 
 async def _visible(ctx: HubContext, detention_id: strawberry.ID) -> DetentionView:
-    pk = _pk(detention_id, "ForcedLaborDetention")
+    pk = pk_of(detention_id, "ForcedLaborDetention")
     async with ctx.hub.sessions() as session:
         row = await session.get(ForcedLaborDetention, pk)
     views = await views_of(ctx, [row]) if row else []
@@ -95,14 +90,8 @@ async def _reloaded(info: Ctx, pk: str) -> ForcedLaborDetentionNode:
 
 
 async def _read(upload: Upload, kind: DocumentKind, limit: int) -> forced_labor_submissions.Upload:
-    try:
-        data: bytes = await upload.read(limit + 1)  # type: ignore[attr-defined]
-    finally:
-        await upload.close()  # type: ignore[attr-defined]
-    if len(data) > limit:
-        raise InvalidInput(f"uploads are at most {limit} bytes", code="UPLOAD_TOO_LARGE")
-    return forced_labor_submissions.Upload(kind, str(getattr(upload, "filename", "") or "upload"),
-                                           getattr(upload, "content_type", None), data)
+    received = await read_upload(upload, limit)
+    return forced_labor_submissions.Upload(kind, received.filename, received.content_type, received.data)
 
 
 @strawberry.type
@@ -112,13 +101,13 @@ class ForcedLaborMutations:
     async def record_forced_labor_detention(self, info: Ctx, input: RecordForcedLaborDetentionInput
                                             ) -> ForcedLaborDetentionNode:
         ctx = info.context
-        importer_pk = _pk(input.importer_id, "Organization")
+        importer_pk = pk_of(input.importer_id, "Organization")
         # Who may record is decided before the input is looked at: the answer must not depend on other rows.
         ctx.require("ManageForcedLaborDetention", detention_subject(DetentionTies(ctx.principal.organization_id, {}),
                                                                     importer_pk))
         spec = forced_labor.NewDetention(
             authority=input.authority.value,
-            order_id=_pk(input.order_id, "WithholdReleaseOrder") if input.order_id else None,
+            order_id=pk_of(input.order_id, "WithholdReleaseOrder") if input.order_id else None,
             entry_number=input.entry_number, importer_org_id=importer_pk, port_code=input.port_code,
             description=input.description, value=input.value, imported_on=input.imported_on,
             presented_at=input.presented_at or ctx.now)
@@ -185,7 +174,7 @@ class ForcedLaborMutations:
     @root("A CBP officer forwards a conforming allegation to the Commissioner (19 CFR 12.42(d); R-FL-04).")
     async def forward_forced_labor_allegation(self, info: Ctx, allegation_id: strawberry.ID) -> AllegationNode:
         ctx = info.context
-        pk = _pk(allegation_id, "ForcedLaborAllegation")
+        pk = pk_of(allegation_id, "ForcedLaborAllegation")
         found = await allegation_by_id(info, pk)
         if found is None:
             raise NotFound("no such allegation", code="UNKNOWN_ALLEGATION")

@@ -17,7 +17,8 @@ from hub.events import webhooks
 from hub.events.secrets import SecretBox
 from hub.graphql.context import HubContext
 from hub.graphql.guard import root
-from hub.graphql.resolvers.webhooks import managed_endpoint, may_manage, pk_of
+from hub.graphql.relay import pk_of
+from hub.graphql.resolvers.webhooks import managed_endpoint, may_manage
 from hub.graphql.types.webhooks import (
     CreatedWebhookEndpoint,
     WebhookDeliveryType,

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from hub.db import entry_queries as queries
 from hub.db.adcvd_tables import AdcvdCase, AdcvdCompanyRate, Entry
 from hub.db.scopes import entries_visible_to
+from hub.db.tables import Organization
 from hub.domain.identifiers import normalize_entry_number
 from hub.errors import InvalidInput
 from hub.graphql.context import HubContext
@@ -20,7 +21,7 @@ from hub.graphql.relay import Connection, check_first, connection, decode_cursor
 from hub.graphql.types.adcvd import AdcvdCaseNode, AggregatesLoader, EntryNode, case_node
 from hub.policy.adcvd_facts import CASE, EntryTies
 from hub.policy.facts import organization_subject
-from hub.services.entry_views import EntryView, build_views, importer_names
+from hub.services.entry_views import EntryView, build_views
 
 Ctx = Info[HubContext, Any]
 
@@ -83,11 +84,13 @@ async def nodes_of(ctx: HubContext, rows: Sequence[Entry]) -> list[EntryNode]:
     ties = await ties_of(ctx)
     async with ctx.hub.sessions() as session:
         views = [v for v in await build_views(session, rows, ties, ctx.now) if ctx.allowed("ReadEntry", v.subject)]
-        orgs = await importer_names(session, views)
+    # The per-request organization loader (and its short-lived cache) serves the importers' names.
+    wanted = sorted({v.row.importer_org_id for v in views})
+    orgs = {o.id: o for o in await ctx.loaders.organization.load_many(wanted) if o is not None}
     return [_node(ctx, v, orgs, ties) for v in views]
 
 
-def _node(ctx: HubContext, view: EntryView, orgs: dict[str, Any], ties: EntryTies) -> EntryNode:
+def _node(ctx: HubContext, view: EntryView, orgs: dict[str, Organization], ties: EntryTies) -> EntryNode:
     org = orgs.get(view.row.importer_org_id)
     # R-ID-02: the IOR number is unmasked only where ReadIorNumber allows it on the importer organization.
     unmasked = org is not None and ctx.allowed(

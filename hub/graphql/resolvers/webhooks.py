@@ -12,10 +12,10 @@ import strawberry
 from strawberry.types import Info
 
 from hub.db.event_tables import WebhookEndpoint
-from hub.errors import InvalidInput, NotFound
+from hub.errors import NotFound
 from hub.events import webhooks
 from hub.graphql.context import HubContext
-from hub.graphql.relay import check_first, from_global_id
+from hub.graphql.relay import check_first, pk_of
 from hub.graphql.types.webhooks import (
     WebhookDeliveryType,
     WebhookEndpointType,
@@ -26,12 +26,6 @@ from hub.policy.facts import organization_subject
 
 Ctx = Info[HubContext, Any]
 
-
-def pk_of(global_id: strawberry.ID, expected: str) -> str:
-    kind, pk = from_global_id(str(global_id))
-    if kind != expected:
-        raise InvalidInput(f"expected a {expected} id", code="INVALID_ID")
-    return pk
 
 
 async def may_manage(ctx: HubContext, organization_id: str) -> bool:
